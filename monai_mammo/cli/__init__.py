@@ -1,0 +1,1 @@
+"""The ``python -m monai_mammo`` command line (one module per subcommand)."""
