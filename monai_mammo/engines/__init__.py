@@ -1,0 +1,3 @@
+"""Ignite workflows built on MONAI engines."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Networks (``nets``), layers (``layers``) and the network registry."""
+
+from __future__ import annotations
