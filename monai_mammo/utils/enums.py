@@ -39,7 +39,7 @@ class BreastClass(StrEnum):
     MALIGNANT = "malignant"
 
     @classmethod
-    def index(cls, name: str) -> int:
+    def label_of(cls, name: str) -> int:
         """Integer label of a class name (``"benign"`` -> 1)."""
         return list(cls).index(cls(name))
 
@@ -58,6 +58,11 @@ class MammoKeys(StrEnum):
     PHOTOMETRIC = "photometric_interpretation"
     INVERTED = "inverted"
     BITS_STORED = "bits_stored"
+    WINDOW_FUNCTION = "window_function"  # reader: VOI function applied (LINEAR, SIGMOID, VOI_LUT, NONE, ...)
+    VALUE_RANGE = "value_range"  # reader: (min, max) the output values can take, e.g. (0, 4095)
+    SPACING = "spacing"  # reader: (row, column) pixel spacing in mm, MONAI's key; 1.0 when unknown
+    SPACING_SOURCE = "spacing_source"  # reader: ImagerPixelSpacing, PixelSpacing or none
+    FORMAT = "format"  # reader: DICOM, PNG, PGM, JPEG, TIFF, ...
     FILENAME = "filename_or_obj"
     LABEL = "label"
     IMAGE = "image"
