@@ -15,6 +15,8 @@ from monai_mammo.networks.registry import _REGISTRY
 NOT_SCRIPTABLE = {
     "spatial_transformer": "the blended sampler calls lanczos_grid_sample, whose numba/triton kernels are not "
     "TorchScript; torch.jit.trace records them",
+    "cross_dimensional_classifier": "routing images by modality is Python control flow over a list or tensor of "
+    "modality codes; torch.jit.trace records it for one modality pattern",
 }
 
 EXPECTED = {"srgan_generator", "srgan_discriminator", "spatial_transformer", "resnet50_classifier"}

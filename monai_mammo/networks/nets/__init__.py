@@ -13,3 +13,8 @@ from .stn import BilinearSampler as BilinearSampler
 from .stn import LanczosSampler as LanczosSampler
 from .stn import SpatialTransformer as SpatialTransformer
 from .stn import STNSampler as STNSampler
+# --- cross-dimensional transfer ---
+from .cross_dimensional import CrossDimensionalClassifier as CrossDimensionalClassifier
+from .cross_dimensional import ModalityBatchNorm as ModalityBatchNorm
+from .cross_dimensional import SmallCNNClassifier as SmallCNNClassifier
+from .cross_dimensional import modality_indices as modality_indices
