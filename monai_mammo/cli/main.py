@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from monai_mammo import __version__
 
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = ("synth", "prepare", "info", "preview")
 
 
 class CommandError(Exception):
