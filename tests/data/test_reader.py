@@ -189,7 +189,15 @@ def test_grey_rgba_gives_one_channel(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["examples_rgb_color.dcm", "examples_palette.dcm", "examples_jpeg2k.dcm", "ExplVR_BigEnd.dcm"]
+    "name",
+    [
+        "examples_rgb_color.dcm",
+        "examples_palette.dcm",
+        "examples_jpeg2k.dcm",
+        "ExplVR_BigEnd.dcm",
+        "US1_UNCI.dcm",  # from the test extra's pydicom-data
+        "US1_J2KR.dcm",
+    ],
 )
 def test_pydicom_ultrasound_files(name):
     ds = pydicom.dcmread(_testdata(name))
