@@ -4,6 +4,42 @@ from __future__ import annotations
 
 # Each block below belongs to one module; add exports with a small edit to your own block.
 # --- reader ---
+from .dicom import MammoImageError as MammoImageError
+from .dicom import VOIFunction as VOIFunction
+from .dicom import WindowChoice as WindowChoice
+from .dicom import dicom_metadata as dicom_metadata
+from .dicom import dicom_to_array as dicom_to_array
+from .dicom import parse_laterality_view as parse_laterality_view
+from .reader import CheckMode as CheckMode
+from .reader import ColorMode as ColorMode
+from .reader import MammoReader as MammoReader
+
 # --- datasets ---
+# isort: split
+from .datalist import read_datalist as read_datalist
+from .datalist import write_datalist as write_datalist
+from .datasets import BadInputWarning as BadInputWarning
+from .datasets import BusiDuplicates as BusiDuplicates
+from .datasets import OnError as OnError
+from .datasets import breastmnist_items as breastmnist_items
+from .datasets import busi_items as busi_items
+from .datasets import cbis_ddsm_items as cbis_ddsm_items
+from .datasets import csv_items as csv_items
+from .datasets import folder_items as folder_items
+from .datasets import mias_items as mias_items
+from .datasets import mias_woman_id as mias_woman_id
+from .datasets import parse_mias_info as parse_mias_info
+
 # --- splits ---
+from .splits import check_no_patient_leakage as check_no_patient_leakage
+from .splits import fold_split as fold_split
+from .splits import grouped_kfold as grouped_kfold
+from .splits import split_datalist as split_datalist
+
 # --- synthetic ---
+from .synthetic import SyntheticBreastDataset as SyntheticBreastDataset
+from .synthetic import SyntheticImage as SyntheticImage
+from .synthetic import SyntheticMammograms as SyntheticMammograms
+from .synthetic import SyntheticUltrasounds as SyntheticUltrasounds
+from .synthetic import ensure_synthetic_dataset as ensure_synthetic_dataset
+from .synthetic import make_synthetic_dataset as make_synthetic_dataset
