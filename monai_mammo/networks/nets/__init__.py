@@ -13,6 +13,7 @@ from .stn import BilinearSampler as BilinearSampler
 from .stn import LanczosSampler as LanczosSampler
 from .stn import SpatialTransformer as SpatialTransformer
 from .stn import STNSampler as STNSampler
+
 # --- cross-dimensional transfer ---
 from .cross_dimensional import CrossDimensionalClassifier as CrossDimensionalClassifier
 from .cross_dimensional import ModalityBatchNorm as ModalityBatchNorm

@@ -1,0 +1,244 @@
+"""The mammo_stn_classifier bundle through ``python -m monai.bundle`` in subprocesses, on tiny synthetic data.
+
+Tiny settings (32x32 images, a narrow SR generator, 1-2 epochs) keep each run to seconds on a CPU; the ResNet-50
+itself is the bundle's. A training run is shared by the tests of evaluation, inference and export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigParser
+
+from monai_mammo.engines import ensure_dataset, latest_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "bundles" / "mammo_stn_classifier" / "configs"
+SCHEMA = ROOT / "bundles" / "schema" / "meta_schema_monai_mammo.json"
+TINY = {
+    "image_size": 32,
+    "batch_size": 6,
+    "sr_channels": 4,
+    "sr_blocks": 1,
+    "stn_sampler": "bilinear",
+    "num_threads": 1,
+    "n_boot": 20,
+}
+SYNTHETIC = {"num_images": 24, "image_size": 32, "folds": 2, "test_fraction": 0.25}
+
+
+def _config(*names: str) -> str:
+    files = [str(CONFIGS / f"{n}.yaml") for n in names]
+    return files[0] if len(files) == 1 else "[" + ",".join(repr(f) for f in files) + "]"
+
+
+def _bundle(
+    command: str, *args: str, overrides: dict | None = None, torchrun: bool = False
+) -> subprocess.CompletedProcess:
+    flags = [f"--{k}={v}" for k, v in ({**TINY, **overrides} if overrides is not None else {}).items()]
+    if torchrun:
+        with socket.socket() as sock:  # a free port: other test files may run torchrun at the same time
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        launcher = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node=2", f"--master_port={port}", "-m"]
+    else:
+        launcher = [sys.executable, "-m"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [*launcher, "monai.bundle", command, *args, *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def _ok(result: subprocess.CompletedProcess) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny synthetic dataset shared by the runs that do not test its generation."""
+    folder = tmp_path_factory.mktemp("stn_dataset")
+    ensure_dataset(folder, synthetic=SYNTHETIC)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
+    """Two epochs of training; the dataset folder starts empty, so the bundle generates the synthetic data."""
+    run_dir = tmp_path_factory.mktemp("stn_run")
+    empty = tmp_path_factory.mktemp("stn_generated")
+    overrides = {"dataset_dir": empty, "synthetic": repr(SYNTHETIC), "run_dir": run_dir, "epochs": 2}
+    result = _bundle("run", "training", "--config_file", _config("train"), overrides=overrides)
+    return run_dir, _ok(result), empty
+
+
+def _common(dataset: Path, run_dir: Path) -> dict:
+    return {"dataset_dir": dataset, "run_dir": run_dir}
+
+
+def test_training_generates_data_and_prints_the_test_report(trained: tuple[Path, str, Path]) -> None:
+    run_dir, output, generated = trained
+    assert "is empty, generating the synthetic default dataset" in output
+    assert (generated / "datalist.json").is_file()
+    assert "Epoch[2] Complete" in output
+    assert "| ROC AUC |" in output and f"Model: {run_dir / 'models' / 'model.pt'}" in output
+    report = json.loads((run_dir / "eval" / "test_report.json").read_text())
+    assert report["num_cases"] == 6 and report["n_boot"] == 20
+    assert latest_checkpoint(run_dir / "models") == run_dir / "models" / "checkpoint_epoch=2.pt"
+    assert any(p.name.startswith("events.out.tfevents") for p in (run_dir / "eval").iterdir())
+
+
+def test_evaluate_writes_report_and_predictions(trained: tuple[Path, str, Path]) -> None:
+    run_dir, _, dataset = trained
+    output = _ok(
+        _bundle("run", "evaluating", "--config_file", _config("train", "evaluate"), overrides=_common(dataset, run_dir))
+    )
+    assert "## Evaluation" in output
+    predictions = json.loads((run_dir / "eval" / "test_predictions.json").read_text())["predictions"]
+    assert len(predictions) == 6 and {"image", "patient_id", "label", "pred", "probabilities"} <= set(predictions[0])
+
+
+def test_inference_on_unlabelled_images(trained: tuple[Path, str, Path], tmp_path: Path) -> None:
+    run_dir, _, dataset = trained
+    images = sorted((dataset).rglob("*.png"))[:3]
+    files = "$" + repr([{"image": str(p)} for p in images])
+    overrides = {**_common(dataset, run_dir), "inference_files": files, "inference_output_dir": tmp_path}
+    _ok(_bundle("run", "inferring", "--config_file", _config("train", "inference"), overrides=overrides))
+    rows = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert rows[0].startswith("image,patient_id,label,pred,pred_name,prob_normal")
+    assert [r.split(",")[0] for r in rows[1:]] == [str(p) for p in images]
+    assert json.loads((tmp_path / "predictions.json").read_text())["predictions"][0]["label"] is None
+
+
+def test_killed_training_resumes_to_the_planned_epochs(dataset: Path, tmp_path: Path) -> None:
+    overrides = {"dataset_dir": dataset, "run_dir": tmp_path, "epochs": 2}
+    kill = (
+        "$[@train#trainer.add_event_handler(ignite.engine.Events.EPOCH_COMPLETED(once=1), lambda e: os._exit(3)),"
+        " @train#trainer.run()]"
+    )  # dies right after the first epoch's checkpoint, as a killed process would
+    first = _bundle("run", "training", "--config_file", _config("train"), overrides={**overrides, "training#2": kill})
+    assert first.returncode == 3, (first.stdout + first.stderr)[-3000:]
+    assert latest_checkpoint(tmp_path / "models") == tmp_path / "models" / "checkpoint_epoch=1.pt"
+    # started again, with MONAI Label's run id `run` (the same as `training`)
+    output = _ok(_bundle("run", "run", "--config_file", _config("train"), overrides=overrides))
+    assert "going on from epoch 1 of 2" in output
+    assert "SupervisedTrainer - INFO - Epoch[2] Complete" in output
+    assert "SupervisedTrainer - INFO - Epoch[1] Complete" not in output
+    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
+    assert checkpoint["trainer"]["iteration"] == 2 * checkpoint["trainer"]["epoch_length"]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["checkpoint_epoch=2.pt", "model.pt"]
+
+
+def test_multi_gpu_config_runs_on_cpu_with_gloo(dataset: Path, tmp_path: Path) -> None:
+    overrides = {"dataset_dir": dataset, "run_dir": tmp_path, "epochs": 1}
+    result = _bundle(
+        "run", "training", "--config_file", _config("train", "multi_gpu_train"), overrides=overrides, torchrun=True
+    )
+    output = _ok(result)
+    assert output.count("## Test set") == 1  # printed by rank 0 only
+    assert (tmp_path / "models" / "model.pt").is_file()
+    assert "DistributedDataParallel" not in str(torch.load(tmp_path / "models" / "model.pt", weights_only=True).keys())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset_dir": "/nonexistent/mammo_data"}, "dataset_dir '/nonexistent/mammo_data' does not exist"),
+        ({"datalist": "/nonexistent/datalist.json"}, "datalist '/nonexistent/datalist.json' does not exist"),
+        ({"num_classes": 2}, r"class count mismatch: num_classes=2"),
+    ],
+)
+def test_bad_overrides_fail_at_start(dataset: Path, tmp_path: Path, overrides: dict, message: str) -> None:
+    result = _bundle(
+        "run",
+        "training",
+        "--config_file",
+        _config("train"),
+        overrides={"dataset_dir": dataset, "run_dir": tmp_path, **overrides},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert re.search(message, output), output[-3000:]
+    assert "SupervisedTrainer" not in output  # failed before the trainer was built
+    assert not (tmp_path / "models").exists()
+
+
+def test_verify_metadata_against_the_vendored_schema(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    shutil.copy(SCHEMA, schema)  # an existing file: verify_metadata does not download
+    output = _ok(_bundle("verify_metadata", "--meta_file", str(CONFIGS / "metadata.json"), "--filepath", str(schema)))
+    assert "metadata is verified with no error" in output
+
+
+def test_verify_net_in_out() -> None:
+    args = [
+        "network_def",
+        "--meta_file",
+        str(CONFIGS / "metadata.json"),
+        "--config_file",
+        _config("train"),
+        "--device",
+        "cpu",
+    ]
+    assert "data shape of network is verified with no error" in _ok(_bundle("verify_net_in_out", *args))
+
+
+def _export(ckpt: Path, filepath: Path, overrides: dict, *extra: str) -> None:
+    args = ["network_def", "--filepath", str(filepath), "--meta_file", str(CONFIGS / "metadata.json")]
+    args += ["--config_file", _config("train"), "--ckpt_file", str(ckpt), *extra]
+    _ok(_bundle("ckpt_export", *args, overrides=overrides))
+
+
+def test_ckpt_export_scripts_the_trained_model(trained: tuple[Path, str, Path], tmp_path: Path) -> None:
+    run_dir, _, _ = trained
+    _export(run_dir / "models" / "model.pt", tmp_path / "model.ts", {"stn_sampler": "bilinear"})
+    scripted = torch.jit.load(str(tmp_path / "model.ts"))
+    assert scripted(torch.rand(2, 1, 16, 16)).shape == (2, 3)
+
+
+def test_ckpt_export_traces_the_blended_sampler(tmp_path: Path) -> None:
+    """The bundle's default STN sampler (blended Lanczos/bilinear) does not script, and its compiled (numba)
+    kernel cannot be saved in a trace; with the pure-torch Lanczos backend the network traces, and the traced
+    model gives the network's output at another size."""
+    parser = ConfigParser(ConfigParser.load_config_file(str(CONFIGS / "train.yaml")))
+    parser.update({**TINY, "stn_sampler": "blended"})
+    net = parser.get_parsed_content("network_def").eval()
+    torch.save(net.state_dict(), tmp_path / "model.pt")
+    overrides = {"stn_sampler": "blended", "network_def#stn#lanczos_backend": "reference"}
+    trace = ("--use_trace", "True", "--input_shape", "[1,1,16,16]")
+    _export(tmp_path / "model.pt", tmp_path / "model.ts", overrides, *trace)
+    traced = torch.jit.load(str(tmp_path / "model.ts"))
+    x = torch.rand(2, 1, 24, 24)
+    with torch.no_grad():
+        torch.testing.assert_close(traced(x), net(x), atol=1e-4, rtol=1e-4)
+
+
+def test_ablation_switches_build_the_three_models() -> None:
+    """ResNet50 (no SR, no STN), STN-ResNet50 (no SR) and SRGAN-STN-ResNet50 from the one config."""
+    for use_sr, use_stn in ((False, False), (False, True), (True, True)):
+        parser = ConfigParser(ConfigParser.load_config_file(str(CONFIGS / "train.yaml")))
+        parser.update({**TINY, "use_sr": use_sr, "use_stn": use_stn})
+        net = parser.get_parsed_content("network_def")
+        assert isinstance(net.sr, torch.nn.Identity) != use_sr
+        assert isinstance(net.stn, torch.nn.Identity) != use_stn
+        assert parser.get_parsed_content("input_size") == (16 if use_sr else 32)
+        assert len(parser.get_parsed_content("input_transforms")) == int(use_sr)
+        net.eval()
+        assert net(
+            torch.rand(1, 1, parser.get_parsed_content("input_size"), parser.get_parsed_content("input_size"))
+        ).shape == (1, 3)
