@@ -20,7 +20,7 @@ from .bundle_data import bundle_datalists as bundle_datalists
 from .bundle_data import check_num_classes as check_num_classes
 from .bundle_data import ensure_dataset as ensure_dataset
 from .bundle_data import load_datalist as load_datalist
-from .bundle_data import split_datalist as split_datalist
+from .bundle_data import select_fold as select_fold
 from .classification import Imbalance as Imbalance
 from .classification import class_counts as class_counts
 from .classification import class_weights as class_weights

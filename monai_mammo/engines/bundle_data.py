@@ -14,7 +14,7 @@ Relative ``image`` / ``mask`` paths are relative to the datalist's folder. What 
   synthetic default data there first and logs it. A ``dataset_dir`` or ``datalist`` that does not exist is an error
   at once (a mistyped override fails at start, not after an epoch). Under ``torch.distributed`` rank 0 generates
   and the other ranks wait.
-- :func:`split_datalist` loads a datalist and selects ``train`` (items whose ``fold`` is not ``fold``), ``val``
+- :func:`select_fold` loads a datalist and selects ``train`` (items whose ``fold`` is not ``fold``), ``val``
   (``fold == fold``, or the datalist's own ``"validation"`` list when it has one) and ``test`` (the ``"test"``
   list), with absolute paths; with ``num_classes`` it checks the labels against the network's outputs
   (:func:`check_num_classes`).
@@ -51,7 +51,7 @@ __all__ = [
     "check_num_classes",
     "ensure_dataset",
     "load_datalist",
-    "split_datalist",
+    "select_fold",
 ]
 
 logger = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ def check_num_classes(
         )
 
 
-def split_datalist(
+def select_fold(
     datalist: str | os.PathLike,
     fold: int | None = 0,
     num_classes: int | None = None,
@@ -309,10 +309,10 @@ def bundle_datalists(
     synthetic: Mapping[str, Any] | None = None,
     default_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """:func:`ensure_dataset` then :func:`split_datalist`: everything a bundle config needs in one call.
+    """:func:`ensure_dataset` then :func:`select_fold`: everything a bundle config needs in one call.
 
     Returns:
-        ``{"train", "val", "test"}`` item lists as :func:`split_datalist` and ``"datalist"``, the JSON's path.
+        ``{"train", "val", "test"}`` item lists as :func:`select_fold` and ``"datalist"``, the JSON's path.
     """
     path = ensure_dataset(dataset_dir, datalist, synthetic, default_dir)
-    return {**split_datalist(path, fold=fold, num_classes=num_classes), "datalist": str(path)}
+    return {**select_fold(path, fold=fold, num_classes=num_classes), "datalist": str(path)}

@@ -14,7 +14,7 @@ from monai_mammo.engines import (
     check_num_classes,
     ensure_dataset,
     load_datalist,
-    split_datalist,
+    select_fold,
 )
 
 TINY = {"num_images": 12, "image_size": 32, "folds": 2, "test_fraction": 0.25}
@@ -104,7 +104,7 @@ def test_bad_datalists_fail(tmp_path: Path, content: str, match: str) -> None:
 
 def test_split_by_fold(tmp_path: Path) -> None:
     path = _write_datalist(tmp_path, _items([0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 1]), test=_items([2, 1, 0]))
-    split = split_datalist(path, fold=1, num_classes=3)
+    split = select_fold(path, fold=1, num_classes=3)
     assert [item["fold"] for item in split["train"]] == [0, 0, 0]
     assert [item["fold"] for item in split["val"]] == [1, 1, 1]
     assert len(split["test"]) == 3
@@ -112,7 +112,7 @@ def test_split_by_fold(tmp_path: Path) -> None:
 
 def test_validation_list_replaces_folds(tmp_path: Path) -> None:
     path = _write_datalist(tmp_path, _items([0, 1, 2]), validation=_items([2, 1, 0]))
-    split = split_datalist(path, fold=0)
+    split = select_fold(path, fold=0)
     assert len(split["train"]) == 3 and len(split["val"]) == 3 and split["test"] == []
 
 
@@ -126,7 +126,7 @@ def test_validation_list_replaces_folds(tmp_path: Path) -> None:
 )
 def test_bad_folds_fail(tmp_path: Path, items: list[dict], fold: int, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        split_datalist(_write_datalist(tmp_path, items), fold=fold)
+        select_fold(_write_datalist(tmp_path, items), fold=fold)
 
 
 @pytest.mark.parametrize(
