@@ -9,11 +9,11 @@ grid and the blend weights (``sum g * (lanczos - bilinear)`` per channel) in the
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ._numba_helpers import (
     _PADDING_CODES,
+    _axis_buffers,
     _njit,
     _prange,
     _row_axis,
@@ -70,14 +70,8 @@ def _blend_forward(inp, grid, weight, out, a, pad, align_corners):  # pragma: no
     for r in _prange(n_batch * h_out):
         b = r // h_out
         oy = r % h_out
-        bx = np.empty((6, w_out))
-        by = np.empty((6, w_out))
-        fx = np.empty(w_out, np.int64)
-        sx = np.empty(w_out, np.int64)
-        wx = np.empty((n, w_out))
-        fy = np.empty(w_out, np.int64)
-        sy = np.empty(w_out, np.int64)
-        wy = np.empty((n, w_out))
+        bx, fx, sx, wx, _ = _axis_buffers(w_out, n)
+        by, fy, sy, wy, _ = _axis_buffers(w_out, n)
         _row_axis(grid, b, oy, 0, w_in, a, pad, align_corners, tab, bx, fx, sx, wx, wx, False)
         _row_axis(grid, b, oy, 1, h, a, pad, align_corners, tab, by, fy, sy, wy, wy, False)
         for ox in range(w_out):
@@ -111,16 +105,8 @@ def _blend_backward(
     tab = _tables(a)
     rows_per_chunk = h_out if need_inp else 1
     for chunk in _prange(n_batch * h_out // rows_per_chunk):
-        bx = np.empty((6, w_out))
-        by = np.empty((6, w_out))
-        fx = np.empty(w_out, np.int64)
-        sx = np.empty(w_out, np.int64)
-        wx = np.empty((n, w_out))
-        dwx = np.empty((n, w_out))
-        fy = np.empty(w_out, np.int64)
-        sy = np.empty(w_out, np.int64)
-        wy = np.empty((n, w_out))
-        dwy = np.empty((n, w_out))
+        bx, fx, sx, wx, dwx = _axis_buffers(w_out, n)
+        by, fy, sy, wy, dwy = _axis_buffers(w_out, n)
         for rr in range(rows_per_chunk):
             r = chunk * rows_per_chunk + rr
             b = r // h_out

@@ -10,11 +10,11 @@ is a scatter, so with it the work is split over the batch only. numba is optiona
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ._numba_helpers import (
     _PADDING_CODES,
+    _axis_buffers,
     _njit,
     _prange,
     _row_axis,
@@ -38,13 +38,8 @@ def _forward(inp, grid, out, a, pad, align_corners):  # pragma: no cover - compi
     for r in _prange(n_batch * h_out):
         b = r // h_out
         oy = r % h_out
-        buf = np.empty((6, w_out))
-        fx = np.empty(w_out, np.int64)
-        sx = np.empty(w_out, np.int64)
-        wx = np.empty((n, w_out))
-        fy = np.empty(w_out, np.int64)
-        sy = np.empty(w_out, np.int64)
-        wy = np.empty((n, w_out))
+        buf, fx, sx, wx, _ = _axis_buffers(w_out, n)
+        _, fy, sy, wy, _ = _axis_buffers(w_out, n)
         _row_axis(grid, b, oy, 0, w_in, a, pad, align_corners, tab, buf, fx, sx, wx, wx, False)
         _row_axis(grid, b, oy, 1, h, a, pad, align_corners, tab, buf, fy, sy, wy, wy, False)
         for ox in range(w_out):
@@ -72,16 +67,8 @@ def _backward(inp, grid, grad_out, grad_inp, grad_grid, need_inp, need_grid, a, 
     tab = _tables(a)
     rows_per_chunk = h_out if need_inp else 1
     for chunk in _prange(n_batch * h_out // rows_per_chunk):
-        bx = np.empty((6, w_out))
-        by = np.empty((6, w_out))
-        fx = np.empty(w_out, np.int64)
-        sx = np.empty(w_out, np.int64)
-        wx = np.empty((n, w_out))
-        dwx = np.empty((n, w_out))
-        fy = np.empty(w_out, np.int64)
-        sy = np.empty(w_out, np.int64)
-        wy = np.empty((n, w_out))
-        dwy = np.empty((n, w_out))
+        bx, fx, sx, wx, dwx = _axis_buffers(w_out, n)
+        by, fy, sy, wy, dwy = _axis_buffers(w_out, n)
         for rr in range(rows_per_chunk):
             r = chunk * rows_per_chunk + rr
             b = r // h_out

@@ -130,6 +130,22 @@ def _tables(a):  # pragma: no cover - compiled
 
 
 @_njit(parallel=False)
+def _axis_buffers(w_out, n):  # pragma: no cover - compiled
+    """Scratch arrays of one axis for one output row, as :func:`_row_axis` fills them.
+
+    Returns ``(buf, first, state, w, dw)``: 6 x ``w_out`` floats of per-pixel scratch, the first tap and the
+    in/out-of-bounds state per output pixel, and the ``n`` = 2a tap weights and their derivatives.
+    """
+    return (
+        np.empty((6, w_out)),
+        np.empty(w_out, np.int64),
+        np.empty(w_out, np.int64),
+        np.empty((n, w_out)),
+        np.empty((n, w_out)),
+    )
+
+
+@_njit(parallel=False)
 def _row_axis(grid, b, oy, comp, size, a, pad, align_corners, tab, buf, first, state, w, dw, deriv):  # pragma: no cover
     """Weights along one axis for a whole output row: ``w[k, ox]`` (and ``dw[k, ox] = dw/dx`` when ``deriv``).
 
