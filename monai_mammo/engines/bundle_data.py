@@ -311,8 +311,18 @@ def bundle_datalists(
 ) -> dict[str, Any]:
     """:func:`ensure_dataset` then :func:`select_fold`: everything a bundle config needs in one call.
 
+    The items keep only their scalar fields (paths, label, patient id, fold, laterality, ...): list fields such as
+    the lesion ``centers`` and ``abnormalities`` of a ``prepare mias`` datalist differ in length between images and
+    would stop a data loader from batching them.
+
     Returns:
         ``{"train", "val", "test"}`` item lists as :func:`select_fold` and ``"datalist"``, the JSON's path.
     """
     path = ensure_dataset(dataset_dir, datalist, synthetic, default_dir)
-    return {**select_fold(path, fold=fold, num_classes=num_classes), "datalist": str(path)}
+    lists = select_fold(path, fold=fold, num_classes=num_classes)
+    return {**{name: [_batchable(item) for item in items] for name, items in lists.items()}, "datalist": str(path)}
+
+
+def _batchable(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``item`` that a data loader can batch: strings, numbers and booleans (no ``None``, no lists)."""
+    return {key: value for key, value in item.items() if isinstance(value, (str, int, float, bool))}

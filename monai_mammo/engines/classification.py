@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from monai.data import DistributedWeightedRandomSampler
 from monai.utils import IgniteInfo, StrEnum, look_up_option, min_version, optional_import
 from torch.utils.data import Sampler, WeightedRandomSampler
 
+from monai_mammo.engines.bundle_data import load_datalist
 from monai_mammo.metrics import classification_report, format_report_markdown
 from monai_mammo.utils import MammoKeys, atomic_write_text
 
@@ -193,39 +195,71 @@ def cross_validate(
     seed: int = 0,
     meta_file: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Train a classification bundle on every fold, predict each fold's validation items with its best model, and
-    report the pooled out-of-fold predictions with bootstrap confidence intervals (resampling women).
+    """K-fold cross-validation of a classification bundle with a held-out fold that nothing was tuned on, and a
+    pooled report of the out-of-fold predictions with bootstrap confidence intervals (resampling women).
 
-    Each fold runs the bundle's ``training`` with ``fold=k`` and ``run_dir=output_dir/fold_k``, then its
-    ``inference`` overlay on the fold's validation items (``inference_files: "$@data['val']"``), which writes
-    ``predictions.json``. Every training item is predicted once, by the model that did not see it.
+    For test fold ``k`` the next fold of the datalist (cyclically) validates, i.e. picks the best epoch, and the
+    remaining folds train; fold ``k`` is then predicted once by that model. Selecting the epoch on the fold that is
+    reported would tune on the test data, so the two are always different folds (hence at least 3 folds).
+
+    Each test fold writes ``output_dir/fold_k/datalist.json`` (``training``: the other folds' items with their
+    folds, ``test``: fold ``k``), runs the bundle's ``training`` on it with ``fold=<validation fold>`` and
+    ``run_dir=output_dir/fold_k`` (its test report is fold ``k``'s), then its ``inference`` overlay on the test
+    items, which writes ``predictions.json``.
 
     Args:
         config_file: the bundle's ``train.yaml``.
-        folds: the folds to run (an int ``k``: ``0 .. k-1``).
+        folds: the test folds to run (an int ``k``: ``0 .. k-1``); the datalist needs at least 3 folds.
         output_dir: where the folds' runs and the summary go.
         inference_config: the ``inference.yaml`` overlay (default: beside ``config_file``).
-        overrides: config overrides for every fold (e.g. ``{"epochs": 5, "datalist": "mias.json"}``).
+        overrides: config overrides for every fold (e.g. ``{"epochs": 5, "datalist": "mias.json"}``); the
+            datalist's own ``test`` list, if any, is not used.
         n_boot: bootstrap resamples of the pooled report.
         seed: bootstrap seed.
         meta_file: the bundle's ``metadata.json`` (default: beside ``config_file``).
 
     Returns:
-        ``{"pooled": report, "per_fold": [{"fold", metric: value, ...}], "summary": {metric: {"mean", "sd"}}}``,
-        also written to ``output_dir/cross_validation.json`` and ``.md``.
+        ``{"folds", "pooled": report, "per_fold": [{"fold", "validation_fold", "seconds", metric: value, ...}],
+        "summary": {metric: {"mean", "sd"}}}``, written to ``output_dir/cross_validation.json`` and ``.md``; the
+        pooled predictions go to ``output_dir/predictions.json``.
+
+    Raises:
+        ValueError: a datalist with fewer than 3 folds, or a requested fold it does not have.
     """
     config = Path(config_file)
     infer = Path(inference_config) if inference_config is not None else config.parent / "inference.yaml"
     meta = str(meta_file) if meta_file is not None else str(config.parent / "metadata.json")
-    fold_ids = list(range(folds)) if isinstance(folds, int) else [int(f) for f in folds]
     out = Path(output_dir)
+    training_items = _datalist_training_items(config, meta, dict(overrides or {}))
+    all_folds = sorted({int(item[MammoKeys.FOLD]) for item in training_items})
+    fold_ids = list(range(folds)) if isinstance(folds, int) else [int(f) for f in folds]
+    if len(all_folds) < 3:
+        raise ValueError(
+            f"cross_validate needs a datalist with at least 3 folds (train, validation, test), got folds {all_folds}."
+        )
+    unknown = sorted(set(fold_ids) - set(all_folds))
+    if unknown:
+        raise ValueError(f"folds {unknown} are not among the datalist's folds {all_folds}.")
     pooled: list[dict[str, Any]] = []
     per_fold: list[dict[str, Any]] = []
     num_classes, class_names = 0, None
     for k in fold_ids:
+        val_fold = all_folds[(all_folds.index(k) + 1) % len(all_folds)]
         run_dir = out / f"fold_{k}"
-        common = {**dict(overrides or {}), "fold": k, "run_dir": str(run_dir)}
-        logger.info("cross-validation: fold %d, run in %s", k, run_dir)
+        fold_datalist = run_dir / "datalist.json"
+        lists = {
+            "training": [item for item in training_items if int(item[MammoKeys.FOLD]) != k],
+            "test": [item for item in training_items if int(item[MammoKeys.FOLD]) == k],
+        }
+        atomic_write_text(fold_datalist, json.dumps(lists, indent=1, default=str))
+        common = {
+            **dict(overrides or {}),
+            "datalist": str(fold_datalist),
+            "fold": val_fold,
+            "run_dir": str(run_dir),
+        }
+        logger.info("cross-validation: test fold %d, validation fold %d, run in %s", k, val_fold, run_dir)
+        start = time.perf_counter()
         train = ConfigWorkflow(config_file=str(config), meta_file=meta, run_id="training", **common)
         train.initialize()
         train.run()
@@ -235,19 +269,26 @@ def cross_validate(
             meta_file=meta,
             run_id="inferring",
             workflow_type="infer",
-            **{**common, "inference_files": "$@data['val']", "inference_output_dir": str(run_dir / "val")},
+            **{**common, "inference_files": "$@data['test']", "inference_output_dir": str(run_dir / "test")},
         )
         predict.initialize()
         predict.run()
         num_classes = int(predict.parser.get_parsed_content("num_classes"))
         class_names = predict.parser.get_parsed_content("class_names")
         predict.finalize()
-        records = _read_predictions(run_dir / "val" / "predictions.json")
+        records = _read_predictions(run_dir / "test" / "predictions.json")
         for r in records:
             r["fold"] = k
         pooled += records
         fold_report = _records_report(records, num_classes, class_names, n_boot=0, seed=seed)
-        per_fold.append({"fold": k, **{m: _value(fold_report, m) for m in fold_report["metrics"]}})
+        per_fold.append(
+            {
+                "fold": k,
+                "validation_fold": val_fold,
+                "seconds": round(time.perf_counter() - start, 1),
+                **{m: _value(fold_report, m) for m in fold_report["metrics"]},
+            }
+        )
     report = _records_report(pooled, num_classes, class_names, n_boot=n_boot, seed=seed)
     summary = {}
     for m in report["metrics"]:
@@ -256,10 +297,13 @@ def cross_validate(
         if len(values) < 2:
             summary[m]["sd"] = math.nan
     result = {"folds": fold_ids, "pooled": report, "per_fold": per_fold, "summary": summary}
+    atomic_write_text(out / "predictions.json", json.dumps(pooled, indent=1, default=str))
     atomic_write_text(out / "cross_validation.json", json.dumps(result, indent=2))
     rows = [f"| {m} | {s['mean']:.3f} | {s['sd']:.3f} |" for m, s in summary.items()]
     text = (
-        f"# Cross-validation, folds {fold_ids}\n\n## Pooled out-of-fold predictions\n\n"
+        f"# Cross-validation, test folds {fold_ids}\n\n"
+        "Each fold is tested by a model trained on the other folds but one, the next fold picking its best epoch.\n\n"
+        "## Pooled out-of-fold predictions\n\n"
         + format_report_markdown(report)
         + "\n## Per-fold mean and SD\n\n| Metric | Mean | SD |\n|---|---|---|\n"
         + "\n".join(rows)
@@ -267,6 +311,19 @@ def cross_validate(
     )
     atomic_write_text(out / "cross_validation.md", text)
     return result
+
+
+def _datalist_training_items(config: Path, meta: str, overrides: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``training`` items (absolute paths) of the datalist the bundle would use with ``overrides``; generates
+    the synthetic default data first when the bundle would."""
+    probe = ConfigWorkflow(config_file=str(config), meta_file=meta, run_id="training", **overrides)
+    probe.initialize()
+    path = probe.parser.get_parsed_content("data")["datalist"]
+    items = load_datalist(path)["training"]
+    missing = [i for i, item in enumerate(items) if MammoKeys.FOLD not in item]
+    if missing:
+        raise ValueError(f"datalist {path!r}: {len(missing)} training items have no 'fold' (e.g. item {missing[0]}).")
+    return items
 
 
 def _value(report: Mapping[str, Any], metric: str) -> float | None:

@@ -242,3 +242,37 @@ def test_ablation_switches_build_the_three_models() -> None:
         assert net(
             torch.rand(1, 1, parser.get_parsed_content("input_size"), parser.get_parsed_content("input_size"))
         ).shape == (1, 3)
+
+
+def test_training_on_a_prepare_mias_datalist(mias_dir: Path, tmp_path: Path) -> None:
+    """One override (`--datalist`) points the bundle at real data made by `python -m monai_mammo prepare mias`:
+    the datalist's per-lesion lists do not reach the data loader, and training, validation and test run."""
+    from monai_mammo.data import mias_items
+
+    items = mias_items(mias_dir)
+    worst = {}  # each woman's most severe class: 4 women of each class, 24 images
+    for item in items:
+        worst[item["patient_id"]] = max(worst.get(item["patient_id"], 0), int(item["label"]))
+    women = {w for c in range(3) for w in sorted(w for w, label in worst.items() if label == c)[:4]}
+    keep = {item["refnum"] for item in items if item["patient_id"] in women}
+    info = [line for line in (mias_dir / "Info.txt").read_text().splitlines() if line.strip()]
+    subset = tmp_path / "mias"
+    subset.mkdir()
+    (subset / "Info.txt").write_text("\n".join(line for line in info if line.split()[0] in keep) + "\n")
+    for name in keep:
+        (subset / f"{name}.png").symlink_to(mias_dir / f"{name}.png")
+    datalist = tmp_path / "mias.json"
+    prepare = [sys.executable, "-m", "monai_mammo", "prepare", "mias", str(subset), "-o", str(datalist)]
+    prepared = subprocess.run([*prepare, "--folds", "3", "--test-fraction", "0"], capture_output=True, text=True)
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    output = _ok(
+        _bundle(
+            "run",
+            "training",
+            "--config_file",
+            _config("train"),
+            overrides={"datalist": datalist, "run_dir": tmp_path / "run", "epochs": 1},
+        )
+    )
+    assert "## Test set" in output
+    assert (tmp_path / "run" / "models" / "model.pt").is_file()

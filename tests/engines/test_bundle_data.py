@@ -155,3 +155,18 @@ def test_bundle_datalists_checks_labels_against_num_classes(tmp_path: Path) -> N
     data = bundle_datalists(tmp_path, num_classes=3)
     assert data["datalist"] == str((tmp_path / DATALIST_NAME).resolve())
     assert len(data["train"]) == 2 and len(data["val"]) == 2
+
+
+def test_bundle_datalists_of_a_mias_datalist_batch(tmp_path: Path, mias_dir: Path) -> None:
+    """A ``prepare mias`` datalist holds per-lesion lists of different lengths; the bundle's items keep only what a
+    data loader can batch, so a batch of real MIAS items collates."""
+    from monai.data import DataLoader
+
+    from monai_mammo.data import mias_items, split_datalist, write_datalist
+
+    datalist = write_datalist(tmp_path / "mias.json", split_datalist(mias_items(mias_dir), folds=3, test_fraction=0))
+    data = bundle_datalists(None, datalist, fold=0, num_classes=3)
+    assert all(not isinstance(v, (list, dict)) and v is not None for item in data["train"] for v in item.values())
+    assert {"image", "label", "patient_id", "fold", "laterality"} <= set(data["val"][0])
+    batch = next(iter(DataLoader(data["val"], batch_size=len(data["val"]))))
+    assert len(batch["image"]) == len(data["val"])

@@ -91,11 +91,11 @@ def test_report_test_metrics_without_details_fails(tmp_path: Path) -> None:
 
 
 def test_cross_validate_pools_out_of_fold_predictions(tmp_path: Path) -> None:
-    """Two folds of the classifier bundle on tiny synthetic data, one epoch each: every training item is predicted
-    once, by the fold model that did not train on it."""
+    """Three folds of the classifier bundle on tiny synthetic data, one epoch each: every training item is predicted
+    once, by a model that neither trained on it nor picked its epoch on it."""
     overrides = {
         "dataset_dir": str(tmp_path / "ds"),
-        "synthetic": {"num_images": 24, "image_size": 32, "folds": 2, "test_fraction": 0.25},
+        "synthetic": {"num_images": 24, "image_size": 32, "folds": 3, "test_fraction": 0.25},
         "image_size": 32,
         "epochs": 1,
         "batch_size": 6,
@@ -106,10 +106,23 @@ def test_cross_validate_pools_out_of_fold_predictions(tmp_path: Path) -> None:
         "n_boot": 10,
     }
     (tmp_path / "ds").mkdir()
-    result = cross_validate(BUNDLE / "train.yaml", 2, tmp_path / "cv", overrides=overrides, n_boot=50)
-    assert result["folds"] == [0, 1]
+    result = cross_validate(BUNDLE / "train.yaml", 3, tmp_path / "cv", overrides=overrides, n_boot=50)
+    assert result["folds"] == [0, 1, 2]
     assert result["pooled"]["num_cases"] == 18  # the 24 - 6 training items, each predicted once
     assert result["pooled"]["resampled"] == "groups"
-    assert [f["fold"] for f in result["per_fold"]] == [0, 1]
+    assert [(f["fold"], f["validation_fold"]) for f in result["per_fold"]] == [(0, 1), (1, 2), (2, 0)]
     assert (tmp_path / "cv" / "cross_validation.md").read_text().startswith("# Cross-validation")
     assert (tmp_path / "cv" / "fold_1" / "models" / "model.pt").is_file()
+    fold_lists = json.loads((tmp_path / "cv" / "fold_1" / "datalist.json").read_text())
+    assert {item["fold"] for item in fold_lists["test"]} == {1}
+    assert 1 not in {item["fold"] for item in fold_lists["training"]}
+    tested = [p["image"] for p in json.loads((tmp_path / "cv" / "predictions.json").read_text())]
+    assert len(tested) == len(set(tested)) == 18
+
+
+def test_cross_validate_needs_three_folds(tmp_path: Path) -> None:
+    (tmp_path / "ds").mkdir()
+    synthetic = {"num_images": 24, "image_size": 32, "folds": 2, "test_fraction": 0.25}
+    overrides = {"dataset_dir": str(tmp_path / "ds"), "synthetic": synthetic}
+    with pytest.raises(ValueError, match="at least 3 folds"):
+        cross_validate(BUNDLE / "train.yaml", 2, tmp_path / "cv", overrides=overrides)
