@@ -26,5 +26,5 @@ napoleon_numpy_docstring = False
 nitpicky = False
 html_theme = "alabaster"
 html_static_path = ["_static"]
-exclude_patterns: list[str] = []
+exclude_patterns = ["_tables"]  # tables made by benchmarks/make_results_tables.py, included by results.md
 suppress_warnings = ["myst.header"]

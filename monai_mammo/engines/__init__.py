@@ -46,17 +46,17 @@ from .sr_bundle import sr_inference_files as sr_inference_files
 
 # --- cross transfer ---
 from .cross_transfer import BatchNormMode as BatchNormMode
-from .cross_transfer import CrossModalTrainer as CrossModalTrainer
+from .cross_training import CrossModalTrainer as CrossModalTrainer
 from .cross_transfer import CrossModalTransfer as CrossModalTransfer
-from .cross_transfer import CrossTransferPhase as CrossTransferPhase
-from .cross_transfer import InverseTimeDecay as InverseTimeDecay
-from .cross_transfer import ModalityBalancedSampler as ModalityBalancedSampler
-from .cross_transfer import ModalityPrepareBatch as ModalityPrepareBatch
-from .cross_transfer import ModalitySumLoss as ModalitySumLoss
+from .cross_training import CrossTransferPhase as CrossTransferPhase
+from .cross_training import InverseTimeDecay as InverseTimeDecay
+from .cross_training import ModalityBalancedSampler as ModalityBalancedSampler
+from .cross_training import ModalityPrepareBatch as ModalityPrepareBatch
+from .cross_training import ModalitySumLoss as ModalitySumLoss
 from .cross_transfer import interpolate_weights as interpolate_weights
-from .cross_transfer import inverse_time_scheduler as inverse_time_scheduler
-from .cross_transfer import limited_label_subset as limited_label_subset
+from .cross_training import inverse_time_scheduler as inverse_time_scheduler
+from .cross_training import limited_label_subset as limited_label_subset
 from .cross_transfer import load_network_state as load_network_state
-from .cross_transfer import modality_items as modality_items
+from .cross_training import modality_items as modality_items
 from .cross_transfer import recompute_batch_norm as recompute_batch_norm
 from .cross_transfer import save_network_state as save_network_state
