@@ -9,9 +9,10 @@ accuracy, sensitivity, specificity, F1 and ROC AUC (macro over classes for 3 cla
 95% bootstrap intervals that resample women.
 
 Tasks: ``3class`` (normal / benign / malignant) and ``binary`` (normal vs abnormal, trained as its own 2-class
-model). The 3-class models' out-of-fold predictions are also scored as normal vs abnormal (P(benign) +
-P(malignant)), which costs no training. Baselines in the same run: ResNet50 (the paper's baseline row; the other
-rows report their difference to it) and the majority class.
+model). The 3-class models' out-of-fold predictions are also scored as normal vs abnormal (abnormal when the most
+probable class is benign or malignant; AUC from P(benign) + P(malignant)), which costs no training. Baselines in
+the same run: ResNet50 (the paper's baseline row; the other rows report their difference to it) and the majority
+class.
 
 Usage::
 
@@ -72,14 +73,16 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def derived_binary(predictions: list[dict[str, Any]], n_boot: int, seed: int) -> dict[str, Any]:
-    """Normal vs abnormal from a 3-class model's out-of-fold probabilities: score = P(benign) + P(malignant)."""
+    """Normal vs abnormal from a 3-class model's out-of-fold predictions: abnormal when its most probable class is
+    benign or malignant (the model's own decision); AUC from the score P(benign) + P(malignant)."""
     y = np.asarray([min(int(p["label"]), 1) for p in predictions])
+    decided = np.asarray([int(np.argmax(p["probabilities"]) > 0) for p in predictions])
     score = np.asarray([1.0 - float(p["probabilities"][0]) for p in predictions])
+    common = {"class_names": ["normal", "abnormal"], "n_boot": n_boot, "seed": seed}
     groups = [p["patient_id"] for p in predictions]
-    report = classification_report(
-        y, score, 2, class_names=["normal", "abnormal"], n_boot=n_boot, seed=seed, groups=groups
-    )
-    return summarise(report)
+    by_decision = summarise(classification_report(y, decided, 2, groups=groups, **common))
+    by_score = summarise(classification_report(y, score, 2, groups=groups, **common))  # the same resamples
+    return {**by_decision, "auc": by_score["auc"]}
 
 
 def majority_baseline(datalist: Path, num_classes: int, n_boot: int, seed: int) -> dict[str, Any]:
