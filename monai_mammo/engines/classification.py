@@ -219,9 +219,10 @@ def cross_validate(
         meta_file: the bundle's ``metadata.json`` (default: beside ``config_file``).
 
     Returns:
-        ``{"folds", "pooled": report, "per_fold": [{"fold", "validation_fold", "seconds", metric: value, ...}],
-        "summary": {metric: {"mean", "sd"}}}``, written to ``output_dir/cross_validation.json`` and ``.md``; the
-        pooled predictions go to ``output_dir/predictions.json``.
+        A dict with ``folds``, ``pooled`` (the report), ``per_fold`` (per test fold: ``fold``, ``validation_fold``,
+        ``seconds`` and the metrics) and ``summary`` (per metric: ``mean`` and ``sd`` over folds), written to
+        ``output_dir/cross_validation.json`` and ``.md``; the pooled predictions go to
+        ``output_dir/predictions.json``.
 
     Raises:
         ValueError: a datalist with fewer than 3 folds, or a requested fold it does not have.
