@@ -166,8 +166,8 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m"]
     args = _args(tmp_path / "run", trained["dataset"], pretrain_epochs=1, gan_epochs=1)
     proc = _run(_bundle("training", _configs("multi_gpu_train.yaml"), args, launcher=torchrun))
-    assert proc.returncode == 0
     log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
     assert _phases(log) == [(1, 2, "pretrain"), (2, 2, "gan")]  # logged by rank 0 only
     ckpt = torch.load(tmp_path / "run" / "models" / "checkpoint_epoch=2.pt", map_location="cpu", weights_only=False)
     assert not any(k.startswith("module.") for k in ckpt["generator"])  # saved unwrapped from DDP

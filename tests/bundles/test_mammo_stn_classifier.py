@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +45,10 @@ def _bundle(
 ) -> subprocess.CompletedProcess:
     flags = [f"--{k}={v}" for k, v in ({**TINY, **overrides} if overrides is not None else {}).items()]
     if torchrun:
-        with socket.socket() as sock:  # a free port: other test files may run torchrun at the same time
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        launcher = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node=2", f"--master_port={port}", "-m"]
+        # --standalone: torchrun binds a free port itself and holds it. A port picked here and released could be
+        # taken meanwhile by a gloo socket of another test file's torchrun run, which then aborts on our traffic.
+        torchrun_exe = str(Path(sys.executable).parent / "torchrun")
+        launcher = [torchrun_exe, "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m"]
     else:
         launcher = [sys.executable, "-m"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
