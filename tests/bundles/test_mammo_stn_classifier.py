@@ -32,6 +32,9 @@ TINY = {
     "num_threads": 1,
     "n_boot": 20,
 }
+# --standalone: torchrun binds a free port and holds it (a port picked here and released could be taken meanwhile by
+# another test file's torchrun); the same launcher as tests/bundles/test_mammo_srgan.py
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m"]
 SYNTHETIC = {"num_images": 24, "image_size": 32, "folds": 2, "test_fraction": 0.25}
 
 
@@ -44,13 +47,7 @@ def _bundle(
     command: str, *args: str, overrides: dict | None = None, torchrun: bool = False
 ) -> subprocess.CompletedProcess:
     flags = [f"--{k}={v}" for k, v in ({**TINY, **overrides} if overrides is not None else {}).items()]
-    if torchrun:
-        # --standalone: torchrun binds a free port itself and holds it. A port picked here and released could be
-        # taken meanwhile by a gloo socket of another test file's torchrun run, which then aborts on our traffic.
-        torchrun_exe = str(Path(sys.executable).parent / "torchrun")
-        launcher = [torchrun_exe, "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m"]
-    else:
-        launcher = [sys.executable, "-m"]
+    launcher = TORCHRUN if torchrun else [sys.executable, "-m"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [*launcher, "monai.bundle", command, *args, *flags],
