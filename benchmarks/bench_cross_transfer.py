@@ -2,7 +2,7 @@
 
 Target ultrasound: the shared BUSI part (exact and near-exact duplicates removed) at 64x64, and BreastMNIST's
 official split (28x28). Source mammography: the shared mini-MIAS part plus synthetic mammograms. For 10%, 25% and
-100% of the target's training labels (chosen by :func:`monai_mammo.engines.limited_label_subset`), three methods:
+100% of the target's training labels (chosen by :func:`monai_mammo.data.limited_label_subset`), three methods:
 
 - ``us_only``: the network trained on the target labels only;
 - ``plain_ft``: plain transfer: the same network without modality-specific parts trained on mammography, then
@@ -42,18 +42,13 @@ from monai.transforms import Activationsd
 from PIL import Image
 from torch.utils.data import DataLoader, RandomSampler
 
+from monai_mammo.data import ModalityBalancedSampler, limited_label_subset
 from monai_mammo.data.synthetic.mammography import SyntheticMammograms
-from monai_mammo.engines import (
-    BatchNormMode,
-    CrossModalTrainer,
-    CrossModalTransfer,
-    ModalityBalancedSampler,
-    ModalityPrepareBatch,
-    inverse_time_scheduler,
-    limited_label_subset,
-)
+from monai_mammo.engines import CrossModalTrainer, CrossModalTransfer, ModalityPrepareBatch
 from monai_mammo.metrics import ClassificationMetrics, bootstrap_ci, classification_metrics
+from monai_mammo.networks import BatchNormMode
 from monai_mammo.networks.nets import CrossDimensionalClassifier
+from monai_mammo.optimizers import inverse_time_scheduler
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -1,7 +1,7 @@
 """Benchmark: the ablation of Swapna & Vijaya Kumar's Tables 5 and 6 on the shared mini-MIAS part, 5-fold, by woman.
 
 ResNet50, STN-ResNet50 and SRGAN-STN-ResNet50 (the ``bundles/mammo_stn_classifier`` bundle with ``use_sr`` /
-``use_stn`` switched) are cross-validated with :func:`monai_mammo.engines.cross_validate`: the women of
+``use_stn`` switched) are cross-validated with :func:`monai_mammo.apps.cross_validate`: the women of
 ``../shared/data/mini-mias`` are split into 5 stratified folds (both breasts of a woman in one fold) before any
 augmentation; test fold ``k`` is predicted by a model trained on three other folds whose best epoch was chosen on
 the remaining one, so no figure is tuned on the images it reports. The pooled out-of-fold predictions give
@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from monai_mammo.apps import cross_validate
 from monai_mammo.data import mias_items, split_datalist, write_datalist
-from monai_mammo.engines import cross_validate
 from monai_mammo.metrics import classification_report
 from monai_mammo.utils import atomic_write_text
 

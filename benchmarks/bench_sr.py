@@ -1,7 +1,7 @@
 """Benchmark: SR generator against bicubic, PSNR and SSIM inside the breast mask, on MIAS women held out of training.
 
 For each scale (x2, x4) it trains the SR bundle's model (:class:`~monai_mammo.networks.nets.SRGANGenerator` inside
-:class:`~monai_mammo.engines.BicubicResidualSR`, which starts equal to bicubic) with
+:class:`~monai_mammo.networks.nets.BicubicResidualSR`, which starts equal to bicubic) with
 :class:`~monai_mammo.engines.SRGANTrainer` on random HR patches centred inside the breast of the training women:
 ``--pretrain-iters`` iterations of pixel MSE (SRResNet), then ``--gan-iters`` of the GAN phase (MSE content +
 1e-3 adversarial). After each phase it measures, on the whole breast-cropped images of the held-out women, the masked
@@ -47,9 +47,9 @@ from monai.utils import set_determinism
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
-from monai_mammo.engines import BicubicResidualSR, SRGANTrainer
+from monai_mammo.engines import SRGANTrainer
 from monai_mammo.metrics import bicubic_upsample, masked_psnr, masked_ssim
-from monai_mammo.networks.nets import SRGANDiscriminator, SRGANGenerator
+from monai_mammo.networks.nets import BicubicResidualSR, SRGANDiscriminator, SRGANGenerator
 from monai_mammo.transforms import LoadMammogram
 from monai_mammo.utils import atomic_write_text
 

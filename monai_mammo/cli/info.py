@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 from PIL import Image
 
-from monai_mammo.cli.main import CommandError
+from monai_mammo.cli.errors import CommandError
 from monai_mammo.data.datalist import read_datalist
 from monai_mammo.data.datasets import (
     breastmnist_items,

@@ -14,12 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from monai_mammo import __version__
+from monai_mammo.cli.errors import CommandError
 
 SUBCOMMANDS: tuple[str, ...] = ("synth", "prepare", "info", "preview")
-
-
-class CommandError(Exception):
-    """An error the user can fix; printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

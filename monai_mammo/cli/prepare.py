@@ -13,8 +13,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from monai_mammo.cli.errors import CommandError
 from monai_mammo.cli.info import summarize
-from monai_mammo.cli.main import CommandError
 from monai_mammo.data.datalist import write_datalist
 from monai_mammo.data.datasets import (
     BREASTMNIST_CLASSES,

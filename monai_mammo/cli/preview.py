@@ -30,7 +30,7 @@ from monai_mammo.transforms import (
 )
 from monai_mammo.utils import MammoKeys, atomic_write_bytes, atomic_write_text
 
-from .main import CommandError
+from .errors import CommandError
 
 tqdm, _ = optional_import("tqdm", name="tqdm")
 

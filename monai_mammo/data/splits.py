@@ -21,7 +21,7 @@ from monai_mammo.utils import MammoKeys
 
 from .datalist import read_datalist
 
-__all__ = ["check_no_patient_leakage", "fold_split", "grouped_kfold", "split_datalist"]
+__all__ = ["check_no_patient_leakage", "grouped_kfold", "split_datalist"]
 
 #: Largest number of parts the test fraction is approximated with (0.15 -> 3 parts of 20).
 _MAX_TEST_PARTS = 20
@@ -99,16 +99,6 @@ def split_datalist(
     for item, k in zip(training, grouped_kfold(training, folds, seed, group_key, label_key), strict=True):
         item[MammoKeys.FOLD.value] = k
     return {"training": training, **result}
-
-
-def fold_split(
-    training: Sequence[Mapping[str, Any]], fold: int
-) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """``(train, validation)`` items of fold ``fold``: validation holds the items whose ``"fold"`` is ``fold``."""
-    folds = {item[MammoKeys.FOLD] for item in training}
-    if fold not in folds:
-        raise ValueError(f"fold {fold} is not in the datalist; it has folds {sorted(folds)}.")
-    return [it for it in training if it[MammoKeys.FOLD] != fold], [it for it in training if it[MammoKeys.FOLD] == fold]
 
 
 def check_no_patient_leakage(

@@ -69,7 +69,7 @@ class SRGANTrainer(Trainer):
     Two optimisers; on CUDA with ``amp=True`` the forwards run under ``torch.autocast`` with one GradScaler per
     optimiser; on CPU ``amp`` is switched off. The phase follows ``engine.state.epoch``, so a run resumed from a
     checkpoint continues in the right phase. Save and resume with :meth:`checkpoint_dict` and
-    :class:`~monai_mammo.engines.AtomicCheckpointSaver` / ``monai.handlers.CheckpointLoader``.
+    :class:`~monai_mammo.handlers.AtomicCheckpointSaver` / ``monai.handlers.CheckpointLoader``.
 
     ``engine.state.output`` holds, detached: ``image`` (LR), ``label`` (HR), ``pred`` (SR), ``mask``, ``phase``,
     ``loss`` (the generator's total loss), ``reconstruction_loss`` (its content or pixel part), and in GAN epochs

@@ -12,3 +12,10 @@ from .perceptual import VGGFallback as VGGFallback
 from .perceptual import vgg19_features as vgg19_features
 from .pixel import PixelCriterion as PixelCriterion
 from .pixel import PixelLoss as PixelLoss
+
+# --- SR bundle content loss ---
+from .content import ContentLoss as ContentLoss
+from .content import sr_content_loss as sr_content_loss
+
+# --- cross-dimensional transfer ---
+from .modality import ModalitySumLoss as ModalitySumLoss

@@ -13,20 +13,30 @@ and pass their paths (``pretrained_weights=...``, ``weights_path=...``).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
+
+from monai_mammo.utils import atomic_write
 
 __all__ = [
     "RESNET50_IMAGENET_URL",
     "VGG19_IMAGENET_URL",
     "adapt_input_channels",
     "load_matching_state_dict",
+    "load_network_state",
     "load_state_dict_file",
+    "save_network_state",
 ]
+
+logger = logging.getLogger(__name__)
 
 RESNET50_IMAGENET_URL = "https://download.pytorch.org/models/resnet50-0676ba61.pth"
 VGG19_IMAGENET_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
@@ -138,3 +148,32 @@ def load_matching_state_dict(
         ]
         raise ValueError(f"{source} does not match {type(module).__name__}: " + "; ".join(parts) + ".")
     module.load_state_dict({k: v for k, v in sd.items() if k in expected}, strict=False)
+
+
+def save_network_state(network: nn.Module, path: str | os.PathLike) -> Path:
+    """Write the state dict of ``network`` (unwrapped from DDP) to ``path`` atomically, on rank 0 only.
+
+    Phases hand their result to the next through such files (a crashed phase leaves none, or the previous one).
+    """
+    path = Path(path)
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as f:
+            torch.save(getattr(network, "module", network).state_dict(), f)
+        logger.info("model saved to %s", path)
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+    return path
+
+
+def load_network_state(source: str | os.PathLike | Mapping[str, Any], key: str = "network") -> dict[str, Any]:
+    """A network state dict from a dict or a checkpoint file (a bare state dict or one holding ``key``)."""
+    if isinstance(source, Mapping):
+        state: Mapping[str, Any] = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist; run the previous phase first.")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    inner = state.get(key)
+    return dict(inner if isinstance(inner, Mapping) else state)

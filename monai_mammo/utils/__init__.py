@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .enums import BreastClass, Laterality, MammoKeys, Modality, View
+from .enums import CROSS_MODALITIES, BreastClass, Laterality, MammoKeys, Modality, View
 from .io import atomic_write, atomic_write_bytes, atomic_write_text
 
 __all__ = [
+    "CROSS_MODALITIES",
     "BreastClass",
     "Laterality",
     "MammoKeys",

@@ -68,3 +68,7 @@ class MammoKeys(StrEnum):
     IMAGE = "image"
     MASK = "mask"
     FOLD = "fold"
+
+
+CROSS_MODALITIES: tuple[str, ...] = (Modality.MG.value, Modality.US.value)
+"""The modalities of the cross-dimensional model, in the order of its heads (mammography, ultrasound)."""

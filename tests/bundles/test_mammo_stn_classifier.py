@@ -18,7 +18,8 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 
-from monai_mammo.engines import ensure_dataset, latest_checkpoint
+from monai_mammo.data import ensure_dataset
+from monai_mammo.handlers import latest_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "bundles" / "mammo_stn_classifier" / "configs"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monai_mammo.data.datalist import write_datalist
-from monai_mammo.data.splits import check_no_patient_leakage, fold_split, grouped_kfold, split_datalist
+from monai_mammo.data.splits import check_no_patient_leakage, grouped_kfold, split_datalist
 
 
 def _items(patients: int = 60) -> list[dict]:
@@ -57,14 +57,6 @@ def test_deterministic_from_seed() -> None:
     assert split_datalist(items, seed=3) == split_datalist(items, seed=3)
     assert split_datalist(items, seed=3) != split_datalist(items, seed=4)
     assert "fold" not in items[0]  # inputs are not modified
-
-
-def test_fold_split() -> None:
-    training = split_datalist(_items(), folds=4, test_fraction=0)["training"]
-    train, val = fold_split(training, 2)
-    assert len(train) + len(val) == len(training) and {it["fold"] for it in val} == {2}
-    with pytest.raises(ValueError, match="fold 7"):
-        fold_split(training, 7)
 
 
 def test_leakage_named() -> None:

@@ -10,7 +10,8 @@ from ignite.engine import Events
 from monai.handlers import CheckpointLoader
 from monai.utils import AdversarialKeys
 
-from monai_mammo.engines import AtomicCheckpointSaver, SRGANTrainer, SRPhase
+from monai_mammo.engines import SRGANTrainer, SRPhase
+from monai_mammo.handlers import AtomicCheckpointSaver
 
 
 class TinyGenerator(torch.nn.Module):

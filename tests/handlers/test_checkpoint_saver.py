@@ -1,11 +1,11 @@
-"""Tests of monai_mammo.engines.checkpoint: atomic checkpoint files."""
+"""Tests of monai_mammo.handlers.checkpoint_saver: atomic checkpoint files."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from monai_mammo.engines import AtomicCheckpointSaver, AtomicDiskSaver
+from monai_mammo.handlers import AtomicCheckpointSaver, AtomicDiskSaver
 
 
 def test_every_save_handler_is_atomic(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of monai_mammo.engines.inference: per-image predictions written as CSV and JSON."""
+"""Tests of monai_mammo.handlers.prediction_writer: per-image predictions written as CSV and JSON."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from monai.data import DataLoader, Dataset, MetaTensor
 from monai.engines import SupervisedEvaluator
 from monai.transforms import Activationsd, Compose
 
-from monai_mammo.engines import PredictionWriter, prediction_records
+from monai_mammo.handlers import PredictionWriter, prediction_records
 
 NAMES = ["normal", "benign", "malignant"]
 

@@ -1,4 +1,4 @@
-"""Tests of monai_mammo.engines.resume: finding the newest checkpoint and resuming an engine from it."""
+"""Tests of monai_mammo.handlers.resume: finding the newest checkpoint and resuming an engine from it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointSaver
 
-from monai_mammo.engines import KeyMetricState, ResumeFromCheckpoint, latest_checkpoint
+from monai_mammo.handlers import KeyMetricState, ResumeFromCheckpoint, latest_checkpoint
 
 
 def test_latest_checkpoint_takes_the_largest_epoch(tmp_path: Path) -> None:

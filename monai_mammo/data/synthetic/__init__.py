@@ -6,7 +6,7 @@ from .common import SyntheticImage, match_histogram, power_law_noise
 from .dataset import SyntheticBreastDataset
 from .mammography import SyntheticMammograms
 from .ultrasound import SyntheticUltrasounds
-from .writer import ImageFormat, SyntheticModality, ensure_synthetic_dataset, make_synthetic_dataset, write_dicom
+from .writer import ImageFormat, SyntheticModality, make_synthetic_dataset, write_dicom
 
 __all__ = [
     "ImageFormat",
@@ -15,7 +15,6 @@ __all__ = [
     "SyntheticMammograms",
     "SyntheticModality",
     "SyntheticUltrasounds",
-    "ensure_synthetic_dataset",
     "make_synthetic_dataset",
     "match_histogram",
     "power_law_noise",

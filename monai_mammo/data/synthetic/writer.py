@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from monai_mammo.utils import MammoKeys, Modality, atomic_write_bytes
 
-from ..datalist import write_datalist
+from ..datalist import DATALIST_NAME, write_datalist
 from ..splits import split_datalist
 from .common import SyntheticImage, normalize_image_size
 from .mammography import IMAGES_PER_WOMAN, SyntheticMammograms
@@ -40,9 +40,8 @@ generate_uid, _ = optional_import("pydicom.uid", name="generate_uid")
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
 RLE_LOSSLESS = "1.2.840.10008.1.2.5"
 
-__all__ = ["ImageFormat", "SyntheticModality", "ensure_synthetic_dataset", "make_synthetic_dataset", "write_dicom"]
+__all__ = ["ImageFormat", "SyntheticModality", "make_synthetic_dataset", "write_dicom"]
 
-DATALIST_NAME = "datalist.json"
 DEFAULT_SIZES = {Modality.MG: 256, Modality.US: 128}
 MG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.2"  # Digital Mammography X-Ray Image Storage - For Presentation
 US_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.6.1"  # Ultrasound Image Storage
@@ -151,28 +150,6 @@ def make_synthetic_dataset(
         for item in part:
             del item["_stratum"]
     return write_datalist(root / DATALIST_NAME, datalist)
-
-
-def ensure_synthetic_dataset(dataset_dir: str | os.PathLike, **kwargs: Any) -> Path:
-    """Return ``dataset_dir/datalist.json``, generating a synthetic dataset first when the folder is empty.
-
-    The bundles call this so that a first run has data. A folder that holds files but no datalist is left
-    alone (it is someone's data).
-
-    Args:
-        dataset_dir: the dataset folder.
-        kwargs: passed to :func:`make_synthetic_dataset`.
-
-    Raises:
-        FileNotFoundError: when the folder is not empty and has no ``datalist.json``.
-    """
-    root = Path(dataset_dir)
-    datalist = root / DATALIST_NAME
-    if datalist.is_file():
-        return datalist
-    if root.is_dir() and any(root.iterdir()):
-        raise FileNotFoundError(f"{root} is not empty and has no {DATALIST_NAME}; not writing synthetic data there.")
-    return make_synthetic_dataset(root, **kwargs)
 
 
 def _write_item(root: Path, item: SyntheticImage, image_format: str, bit_depth: int, compression: str) -> dict:

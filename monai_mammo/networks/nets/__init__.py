@@ -19,3 +19,6 @@ from .cross_dimensional import CrossDimensionalClassifier as CrossDimensionalCla
 from .cross_dimensional import ModalityBatchNorm as ModalityBatchNorm
 from .cross_dimensional import SmallCNNClassifier as SmallCNNClassifier
 from .cross_dimensional import modality_indices as modality_indices
+
+# --- super-resolution wrappers ---
+from .bicubic_residual import BicubicResidualSR as BicubicResidualSR

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_mammo.data.synthetic import ensure_synthetic_dataset, make_synthetic_dataset
+from monai_mammo.data.synthetic import make_synthetic_dataset
 
 pydicom = pytest.importorskip("pydicom", reason="pydicom (the 'dicom' reader's dependency) is not installed")
 
@@ -93,17 +93,6 @@ def test_dicom_uids_deterministic_and_shared_per_study(tmp_path, dicom_dataset):
     other = pydicom.dcmread(root / second["image"])
     assert (other.StudyInstanceUID == a.StudyInstanceUID) == (second["patient_id"] == first["patient_id"])
     assert other.SOPInstanceUID != a.SOPInstanceUID
-
-
-def test_ensure_generates_once_and_respects_other_data(tmp_path):
-    target = tmp_path / "data"
-    path = ensure_synthetic_dataset(target, num_images=24, image_size=48, modality="MG", folds=2)
-    stamp = path.stat().st_mtime_ns
-    assert ensure_synthetic_dataset(target).stat().st_mtime_ns == stamp
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "x.png").write_bytes(b"")
-    with pytest.raises(FileNotFoundError, match="not empty"):
-        ensure_synthetic_dataset(tmp_path / "mine")
 
 
 @pytest.mark.parametrize(

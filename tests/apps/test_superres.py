@@ -1,0 +1,52 @@
+"""The SR bundle's start-up checks, inference file lists and border shaving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from monai_mammo.apps import check_sr_settings, shave_border, sr_inference_files
+
+
+@pytest.mark.parametrize("scale,patch", [(2, 16), (4, [32, 64]), (2, None)])
+def test_check_settings_accepts(scale: int, patch: int | list[int] | None) -> None:
+    assert check_sr_settings(scale, patch) is True
+
+
+@pytest.mark.parametrize(
+    "scale,patch,match",
+    [(3, 18, "scale_factor must be one of"), (8, 64, "scale_factor must be one of"), (2.5, 10, "scale_factor")],
+)
+def test_check_settings_rejects_scale(scale: float, patch: int, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        check_sr_settings(scale, patch)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("patch", [18, [32, 30], 0])
+def test_check_settings_rejects_patch(patch: int | list[int]) -> None:
+    with pytest.raises(ValueError, match="patch_size must be positive multiples of scale_factor=4"):
+        check_sr_settings(4, patch)
+
+
+def test_inference_files_from_items_and_folder(tmp_path: Path) -> None:
+    assert sr_inference_files(None, [{"image": "a.png", "label": 1}]) == [{"image": "a.png"}]
+    (tmp_path / "b.png").write_bytes(b"x")
+    (tmp_path / ".hidden").write_bytes(b"x")
+    assert sr_inference_files(tmp_path) == [{"image": str(tmp_path / "b.png")}]
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        sr_inference_files(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("width", [0, 1, 3])
+def test_shave_border(width: int) -> None:
+    mask = torch.ones(1, 8, 10)
+    out = shave_border(mask, width)
+    assert float(out.sum()) == (8 - 2 * width) * (10 - 2 * width)
+    assert float(mask.sum()) == 80  # the input is not changed
+
+
+def test_shave_border_rejects_negative() -> None:
+    with pytest.raises(ValueError, match="width"):
+        shave_border(torch.ones(1, 4, 4), -1)
