@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Run the tutorial notebooks (tutorials/*.ipynb).
+#
+#   bash scripts/run_tutorials.sh                  run every notebook, store nothing (what CI does, through pytest)
+#   bash scripts/run_tutorials.sh --update         run every notebook and store its outputs in it (the pictures the
+#                                                  docs and GitHub show); prints each notebook's time
+#   bash scripts/run_tutorials.sh --update 04_lanczos_spatial_transformer   only the notebooks named
+#
+# Notebooks whose metadata lists packages under monai_mammo.requires (08 needs monailabel) run in the
+# interpreter that has them: .venv-label/bin/python when the main .venv lacks them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+update=0
+names=()
+for arg in "$@"; do
+    case "$arg" in
+        --update) update=1 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -*) echo "error: unknown option $arg (expected --update or notebook names)" >&2; exit 2 ;;
+        *) names+=("$(basename "${arg%.ipynb}")") ;;
+    esac
+done
+
+python=.venv/bin/python
+[ -x "$python" ] || { echo "error: $python not found; run bash scripts/setup_env.sh first" >&2; exit 2; }
+export MPLBACKEND="module://matplotlib_inline.backend_inline"
+
+if [ "$update" = 0 ]; then
+    filter=()
+    if [ "${#names[@]}" -gt 0 ]; then
+        filter=(-k "$(printf ' or %s' "${names[@]}" | cut -c5-)")
+    fi
+    exec "$python" -m pytest -q -p no:xdist -s tests/tutorials "${filter[@]}"
+fi
+
+run_update() {  # $1: python of the kernel; the rest: notebook paths
+    local kernel_python=$1
+    shift
+    "$kernel_python" - "$@" <<'EOF'
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+spec = importlib.util.spec_from_file_location("test_notebooks", "tests/tutorials/test_notebooks.py")
+runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runner)
+for name in sys.argv[1:]:
+    path = Path(name)
+    start = time.perf_counter()
+    nb = runner.execute_notebook(path)
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    print(f"{path}: {time.perf_counter() - start:.0f} s, outputs stored", flush=True)
+EOF
+}
+
+notebooks=()
+if [ "${#names[@]}" -gt 0 ]; then
+    for name in "${names[@]}"; do
+        [ -f "tutorials/$name.ipynb" ] || { echo "error: tutorials/$name.ipynb not found" >&2; exit 2; }
+        notebooks+=("tutorials/$name.ipynb")
+    done
+else
+    notebooks=(tutorials/*.ipynb)
+fi
+
+start=$(date +%s)
+for nb in "${notebooks[@]}"; do
+    needs=$("$python" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1])).get("metadata",{}).get("monai_mammo",{}).get("requires",[])))' "$nb")
+    kernel=$python
+    for pkg in $needs; do
+        if ! "$kernel" -c "import $pkg" 2>/dev/null; then
+            kernel=.venv-label/bin/python
+            "$kernel" -c "import $pkg, nbclient, ipykernel" 2>/dev/null || {
+                echo "error: $nb needs $pkg, nbclient and ipykernel: in neither .venv nor .venv-label" >&2; exit 2; }
+        fi
+    done
+    run_update "$kernel" "$nb"
+done
+echo "all stored in $(( $(date +%s) - start )) s"
