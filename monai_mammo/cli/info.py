@@ -17,7 +17,7 @@ import pydicom
 from PIL import Image
 
 from monai_mammo.cli.errors import CommandError
-from monai_mammo.data.datalist import read_datalist
+from monai_mammo.data.datalist import read_datalist, require_keys
 from monai_mammo.data.datasets import (
     breastmnist_items,
     busi_items,
@@ -129,6 +129,8 @@ def _load(path: Path, kind: str, modality: str | None) -> tuple[dict[str, list[d
         sections = {k: v for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
         if not sections:
             raise CommandError(f"{path} holds no list of items (such as 'training').")
+        for name, items in sections.items():
+            require_keys(items, ["image", "label"], str(path), name)
         labels = {int(k): str(v) for k, v in (data.get("labels") or {}).items()}
         return sections, labels
     if kind == "mias":

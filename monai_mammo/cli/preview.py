@@ -103,8 +103,11 @@ def preview_one(path: Path, size: int) -> tuple[np.ndarray, dict[str, Any]]:
         "crop_box": meta.get("breast_box"),
         "flipped": bool(meta.get("laterality_flipped", False)),
         "pectoral_removed": bool(meta.get("pectoral_removed", False)),
-        "spacing": [float(s) for s in np.asarray(meta.get("spacing", [np.nan, np.nan])).ravel()],
-        "window": [float(v) for v in np.asarray(meta.get(MammoKeys.WINDOW, [np.nan, np.nan])).ravel()],
+        # JSON has no NaN: an unknown spacing or an unapplied window is null, with the reason beside it
+        "spacing": _spacing(meta),
+        "spacing_source": str(meta.get(MammoKeys.SPACING_SOURCE, "none")),
+        "window": _finite_or_none(meta.get(MammoKeys.WINDOW)),
+        "window_function": str(meta.get(MammoKeys.WINDOW_FUNCTION, "none")),
         "preview_size": list(out_size),
         "warnings": [str(w.message) for w in caught],
         "seconds": {k: round(v, 3) for k, v in times.items()},
@@ -112,14 +115,42 @@ def preview_one(path: Path, size: int) -> tuple[np.ndarray, dict[str, Any]]:
     return preview, row
 
 
+def _finite_or_none(values: Any) -> list[float] | None:
+    """``values`` as a list of floats, or ``None`` when missing or not all finite (strict JSON has no NaN)."""
+    if values is None:
+        return None
+    array = np.asarray(values, dtype=np.float64).ravel()
+    return [float(v) for v in array] if array.size and np.isfinite(array).all() else None
+
+
+def _spacing(meta: Any) -> list[float] | None:
+    """The pixel spacing in mm, or ``None`` when the file does not state it (the reader then uses 1.0)."""
+    if str(meta.get(MammoKeys.SPACING_SOURCE, "none")).lower() == "none":
+        return None
+    return _finite_or_none(meta.get(MammoKeys.SPACING))
+
+
+def _spacing_text(row: dict[str, Any]) -> str:
+    if row["spacing"] is None:
+        return "not in file"
+    return "/".join(f"{s:g}" for s in row["spacing"]) + " mm"
+
+
+def _window_text(row: dict[str, Any]) -> str:
+    if row["window"] is not None:
+        return "/".join(f"{s:g}" for s in row["window"])
+    function = row.get("window_function", "none")
+    return "VOI LUT" if function.lower() == "voi_lut" else "none in file"
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
-    head = "| file | patient | lat | view | original | crop box | spacing | window | seconds |"
+    head = "| file | patient | lat | view | original | crop box | spacing | window (center/width) | seconds |"
     lines = [head, "|" + "---|" * 9]
     for r in rows:
         lines.append(
             f"| {Path(r['file']).name} | {r['patient']} | {r['laterality']} | {r['view']} | "
             f"{r['original_size'][0]}x{r['original_size'][1]} | {r['crop_box']} | "
-            f"{'/'.join(f'{s:g}' for s in r['spacing'])} | {'/'.join(f'{s:g}' for s in r['window'])} | "
+            f"{_spacing_text(r)} | {_window_text(r)} | "
             f"{sum(r['seconds'].values()):.2f} |"
         )
     return "\n".join(lines)
@@ -141,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         row["preview"] = name
         rows.append(row)
     summary = {"size": args.size, "images": rows}
-    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str, allow_nan=False) + "\n")
     if not args.quiet:
         print(_table(rows))
         print(f"\n{len(rows)} previews and summary.json written to {out_dir}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,16 @@ def test_detect_busi(busi_dir: Path) -> None:
 def test_missing_path(capsys: pytest.CaptureFixture) -> None:
     assert main(["info", "/nonexistent/dataset"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("item", "key"), [({"image": "b.png"}, "label"), ({"label": 1}, "image")])
+def test_item_without_a_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture, item: dict, key: str) -> None:
+    """The error names the file, the list, the item's index as written in that list, and its image."""
+    path = tmp_path / "d.json"
+    path.write_text(
+        json.dumps({"training": [{"image": "a.png", "label": 0}], "test": [{"image": "c.png", "label": 0}, item]})
+    )
+    assert main(["info", str(path), "--sample", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {path}: test[1]") and err[-1].endswith(f"has no {key!r}.")
+    assert ("(image " in err[-1]) == ("image" in item)

@@ -28,6 +28,23 @@ def test_preview_two_dicoms(cbis_ddsm_dicoms, tmp_path, capsys):
     assert "| file |" in capsys.readouterr().out
 
 
+def _strict(constant: str) -> None:
+    raise ValueError(f"summary.json holds {constant}, which is not JSON")
+
+
+def test_summary_is_strict_json_and_says_what_is_missing(cbis_ddsm_dicoms, mias_pgm_dir, tmp_path, capsys):
+    """A PGM, and CBIS-DDSM's DICOMs (converted from film), state no pixel spacing and no window: null in the
+    JSON, said in words in the table."""
+    pgm = sorted(mias_pgm_dir.glob("*.pgm"))[0]
+    assert main(["preview", str(pgm), str(cbis_ddsm_dicoms[0]), "--output", str(tmp_path), "--size", "64"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text(), parse_constant=_strict)
+    mias, dicom = summary["images"]
+    assert mias["spacing"] is None and mias["spacing_source"] == "none" and mias["window"] is None
+    assert dicom["spacing"] is None and dicom["window"] is None
+    table = capsys.readouterr().out
+    assert "not in file" in table and "nan" not in table.lower()
+
+
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     assert main(["preview", str(tmp_path / "nope.dcm"), "--output", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().err
