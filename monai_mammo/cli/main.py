@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from monai_mammo import __version__
 from monai_mammo.cli.errors import CommandError
 
-SUBCOMMANDS: tuple[str, ...] = ("synth", "prepare", "info", "preview")
+SUBCOMMANDS: tuple[str, ...] = ("synth", "prepare", "info", "preview", "label")
 
 
 def build_parser() -> argparse.ArgumentParser:
