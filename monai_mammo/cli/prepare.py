@@ -97,8 +97,20 @@ def run(args: argparse.Namespace) -> int:
     labels = {int(k): v for k, v in datalist["labels"].items()}
     sections = {k: v for k, v in datalist.items() if k in ("training", "test")}
     print(summarize(sections, labels, sample=0))
+    for folder, what in _written_folders(args, output):
+        count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+        print(f"wrote {count} {what} to {folder.absolute()}/ (--{what[:-1].replace(' ', '-')}-dir to put them elsewhere)")
     print(f"wrote {output}")
     return 0
+
+
+def _written_folders(args: argparse.Namespace, output: Path) -> list[tuple[Path, str]]:
+    """The folders besides the datalist that ``prepare`` writes files into, and what they hold."""
+    if args.dataset == "breastmnist":
+        return [(_sibling(output, "images", args.image_dir), "images")]
+    if args.dataset == "busi":
+        return [(_sibling(output, "masks", args.mask_dir), "masks")]
+    return []
 
 
 def _common(parser: argparse.ArgumentParser, root_help: str, split: bool = True) -> None:

@@ -43,7 +43,7 @@ def test_busi_dedup(busi_dir: Path, tmp_path: Path) -> None:
     assert Path(training[0]["mask"]).parent.parent == tmp_path / "out" / "busi_masks"
 
 
-def test_breastmnist(tmp_path: Path) -> None:
+def test_breastmnist(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     npz = tmp_path / "tiny.npz"
     arrays = {f"{s}_images": np.zeros((n, 28, 28), np.uint8) for s, n in (("train", 4), ("val", 2), ("test", 3))}
     arrays.update({f"{s}_labels": np.zeros((n, 1), np.uint8) for s, n in (("train", 4), ("val", 2), ("test", 3))})
@@ -52,6 +52,7 @@ def test_breastmnist(tmp_path: Path) -> None:
     training = load_decathlon_datalist(str(tmp_path / "bm.json"))
     assert sorted(it["fold"] for it in training) == [0, 0, 1, 1, 1, 1] and all(it["label"] == 1 for it in training)
     assert len(load_decathlon_datalist(str(tmp_path / "bm.json"), data_list_key="test")) == 3
+    assert f"wrote 9 images to {tmp_path / 'bm_images'}/ (--image-dir" in capsys.readouterr().out  # said, not silent
 
 
 def test_folder(tmp_path: Path) -> None:
