@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from monai.utils import optional_import
 from PIL import Image
 
+from monai_mammo.data.reader import READABLE_SUFFIXES
 from monai_mammo.transforms import (
     CropBreast,
     FlipToStandardLaterality,
@@ -35,8 +36,6 @@ from .errors import CommandError
 tqdm, _ = optional_import("tqdm", name="tqdm")
 
 __all__ = ["add_parser", "default_inputs", "preview_one", "run"]
-
-IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".pgm", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 def default_inputs() -> list[Path]:
@@ -56,7 +55,7 @@ def _expand(inputs: list[str]) -> list[Path]:
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in READABLE_SUFFIXES)
         elif path.is_file():
             files.append(path)
         else:

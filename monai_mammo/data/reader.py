@@ -9,6 +9,7 @@ unknown), so ``MetaTensor.pixdim`` is (row, column) spacing.
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Sequence
@@ -33,11 +34,27 @@ from monai_mammo.data.dicom import (
 )
 from monai_mammo.utils import MammoKeys
 
-__all__ = ["DEFAULT_MODALITIES", "CheckMode", "ColorMode", "MammoImageError", "MammoReader"]
+__all__ = [
+    "ALLOWED_MODALITIES",
+    "DICOM_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "READABLE_SUFFIXES",
+    "CheckMode",
+    "ColorMode",
+    "MammoImageError",
+    "MammoReader",
+]
 
-DEFAULT_MODALITIES = ("MG", "US", "CR", "DX")
-DICOM_SUFFIXES = ("dcm", "dicom", "dic")
-IMAGE_SUFFIXES = ("pgm", "pnm", "png", "jpg", "jpeg", "tif", "tiff", "bmp")
+logger = logging.getLogger(__name__)
+
+ALLOWED_MODALITIES = ("MG", "US", "CR", "DX")
+"""DICOM Modality codes :class:`MammoReader` accepts by default (mammography is sometimes stored as CR or DX)."""
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
+"""File suffixes of DICOM files (DICOM files are also recognised by their header, whatever their name)."""
+IMAGE_SUFFIXES = (".pgm", ".pnm", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+"""File suffixes of the other image files :class:`MammoReader` reads (PGM itself, the rest through Pillow)."""
+READABLE_SUFFIXES = DICOM_SUFFIXES + IMAGE_SUFFIXES
+"""Every suffix :class:`MammoReader` reads; the one list the dataset builders and the command line use."""
 # ITU-R BT.601 luma weights, as Pillow's convert("L") and most ultrasound exports
 _LUMA = np.array([0.299, 0.587, 0.114])
 _PIL_GREY_RANGES = {"1": (0.0, 1.0, 1), "L": (0.0, 255.0, 8), "LA": (0.0, 255.0, 8)}
@@ -199,7 +216,7 @@ class MammoReader(ImageReader):
         color_mode: str = ColorMode.LUMINANCE,
         grey_tolerance: float = 2.0,
         modality_check: str = CheckMode.WARN,
-        allowed_modalities: Sequence[str] = DEFAULT_MODALITIES,
+        allowed_modalities: Sequence[str] = ALLOWED_MODALITIES,
         constant: str = CheckMode.WARN,
         modality: str | None = None,
     ) -> None:
@@ -217,12 +234,14 @@ class MammoReader(ImageReader):
         self.allowed_modalities = tuple(str(m).upper() for m in ensure_tuple(allowed_modalities))
         self.constant = look_up_option(constant, CheckMode)
         self.modality = str(modality).upper() if modality else "UNKNOWN"
+        self._said: set[str] = set()
 
     def verify_suffix(self, filename: Sequence[PathLike] | PathLike) -> bool:
         """True when every name ends in a DICOM or image suffix, or in none (DICOM files often have none)."""
-        suffixes = (*DICOM_SUFFIXES, *IMAGE_SUFFIXES, "")
-        names = [Path(f).suffix.lower().lstrip(".") for f in ensure_tuple(filename)]
-        return all(s in suffixes or s.isdigit() for s in names)  # UID-named DICOMs end in digits: "1.2.840...5"
+        names = [Path(f).suffix.lower() for f in ensure_tuple(filename)]
+        return all(
+            s in READABLE_SUFFIXES or s == "" or s[1:].isdigit() for s in names
+        )  # UID-named DICOMs end in digits: "1.2.840...5"
 
     def read(self, data: Sequence[PathLike] | PathLike, **kwargs) -> Sequence[Path] | Path:
         """Record the path(s); the files are opened in :meth:`get_data` (see the class note on errors)."""
@@ -259,7 +278,7 @@ class MammoReader(ImageReader):
                 head = f.read(132)
             if not head:
                 raise MammoImageError(f"{path}: empty file (0 bytes); expected an image.")
-            if head[128:132] == b"DICM" or path.suffix.lower().lstrip(".") in DICOM_SUFFIXES:
+            if head[128:132] == b"DICM" or path.suffix.lower() in DICOM_SUFFIXES:
                 arr, meta = self._load_dicom(_read_dicom(path), path)
             else:
                 arr, meta = self._load_other(path, head)
@@ -306,20 +325,32 @@ class MammoReader(ImageReader):
         }
         return stored, meta
 
-    def _colour(self, arr: np.ndarray) -> np.ndarray:
-        """(H, W, 3) -> (H, W) or kept, by ``color_mode`` (see :class:`ColorMode`)."""
+    def _colour(self, arr: np.ndarray, where: str) -> np.ndarray:
+        """(H, W, 3) -> (H, W) or kept, by ``color_mode`` (see :class:`ColorMode`); the first conversion is logged."""
         if self.color_mode == ColorMode.RGB:
             return arr
         if float(np.max(np.ptp(arr, axis=-1))) <= self.grey_tolerance:  # ptp of unsigned values cannot overflow
+            self._say_once("grey", f"{where}: an RGB image whose channels are equal is read as one grey channel")
             return arr.mean(axis=-1, dtype=np.float64)
-        return arr if self.color_mode == ColorMode.AUTO else arr.astype(np.float32) @ _LUMA.astype(np.float32)
+        if self.color_mode == ColorMode.AUTO:
+            return arr
+        self._say_once(
+            "colour", f"{where}: a colour image is read as its BT.601 luminance (color_mode='rgb' keeps 3 channels)"
+        )
+        return arr.astype(np.float32) @ _LUMA.astype(np.float32)
+
+    def _say_once(self, what: str, message: str) -> None:
+        """Log ``message`` the first time this reader meets ``what`` (later files: silence, it is the same)."""
+        if what not in self._said:
+            self._said.add(what)
+            logger.info("%s (said once per reader; later images are read the same way).", message)
 
     def _finish(self, arr: np.ndarray, meta: dict) -> tuple[np.ndarray, dict]:
         where = meta[MammoKeys.FILENAME]
         if arr.size == 0:
             raise MammoImageError(f"{where}: empty image of shape {arr.shape}; expected a 2D image.")
         if arr.ndim == 3:
-            arr = self._colour(arr)
+            arr = self._colour(arr, where)
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] != 3):
             raise MammoImageError(f"{where}: image of shape {arr.shape}; expected (H, W) or (H, W, 3).")
         arr = arr.astype(np.float32, copy=False)

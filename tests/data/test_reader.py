@@ -360,3 +360,17 @@ def test_dataset_input_and_ensure_channel_first(tmp_path):
     arr, meta = MammoReader().get_data(copy.deepcopy(ds))
     img = EnsureChannelFirst()(MetaTensor(torch.as_tensor(arr), meta=meta))
     assert img.shape == (1, 48, 64)
+
+
+def test_colour_to_grey_is_said_once_per_reader(busi_dir, caplog):
+    """An RGB file read as grey is logged, once: the first file names the conversion, later ones are silent."""
+    reader = MammoReader()
+    colour = busi_dir / "benign" / "benign (6).png"
+    greys = sorted((busi_dir / "normal").glob("normal (*).png"))[:3]
+    with caplog.at_level("INFO", logger="monai_mammo.data.reader"):
+        for path in [*greys, colour, colour]:
+            reader.load(path)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2, messages
+    assert str(greys[0]) in messages[0] and "one grey channel" in messages[0]
+    assert str(colour) in messages[1] and "luminance" in messages[1] and "color_mode='rgb'" in messages[1]

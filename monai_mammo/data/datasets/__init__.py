@@ -10,7 +10,7 @@ from __future__ import annotations
 from .breastmnist import BREASTMNIST_CLASSES, BREASTMNIST_SPLITS, breastmnist_items, download_breastmnist
 from .busi import BusiDuplicates, busi_items
 from .cbis_ddsm import CBIS_DDSM_PATHOLOGIES, cbis_ddsm_items
-from .common import IMAGE_SUFFIXES, BadInputWarning, OnError, class_label, class_name
+from .common import BadInputWarning, OnError, class_label, class_name
 from .dedup import dhash, duplicate_clusters
 from .folder import csv_items, folder_items
 from .mias import MIAS_IMAGE_SIZE, MiasLesion, MiasRecord, mias_items, mias_woman_id, parse_mias_info
@@ -19,7 +19,6 @@ __all__ = [
     "BREASTMNIST_CLASSES",
     "BREASTMNIST_SPLITS",
     "CBIS_DDSM_PATHOLOGIES",
-    "IMAGE_SUFFIXES",
     "MIAS_IMAGE_SIZE",
     "BadInputWarning",
     "BusiDuplicates",

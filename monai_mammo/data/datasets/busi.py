@@ -21,6 +21,7 @@ from monai.utils import StrEnum, look_up_option
 from PIL import Image
 from tqdm import tqdm
 
+from monai_mammo.data.reader import IMAGE_SUFFIXES
 from monai_mammo.utils import BreastClass, Modality, atomic_write_bytes
 
 from .common import BadInputWarning, OnError, Problems, class_label
@@ -30,7 +31,6 @@ __all__ = ["BusiDuplicates", "busi_items"]
 
 logger = logging.getLogger(__name__)
 _MASK = re.compile(r"^(?P<stem>.+?)_mask(?:_(?P<index>\d+))?$", re.IGNORECASE)
-_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 class BusiDuplicates(StrEnum):
@@ -65,7 +65,7 @@ def _scan(root: Path, problems: Problems) -> list[tuple[str, Path, list[Path]]]:
         images: dict[str, Path] = {}
         masks: dict[str, list[tuple[int, Path]]] = {}
         for path in sorted(folders[name].iterdir(), key=_natural_key):
-            if not path.is_file() or path.suffix.lower() not in _SUFFIXES:
+            if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             match = _MASK.match(path.stem)
             if match:

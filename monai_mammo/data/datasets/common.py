@@ -10,12 +10,12 @@ from pathlib import Path
 
 from monai.utils import StrEnum, look_up_option
 
+from monai_mammo.data.reader import READABLE_SUFFIXES
 from monai_mammo.utils import BreastClass
 
 logger = logging.getLogger(__name__)
 
 #: Image file suffixes the builders accept (lower case, compared case-insensitively).
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".pgm", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dcm")
 
 
 class OnError(StrEnum):
@@ -71,11 +71,11 @@ class Problems:
 
 
 def is_image_file(path: Path) -> bool:
-    """Whether ``path`` has one of :data:`IMAGE_SUFFIXES`."""
-    return path.suffix.lower() in IMAGE_SUFFIXES
+    """Whether ``path`` has a suffix the reader reads (:data:`~monai_mammo.data.reader.READABLE_SUFFIXES`)."""
+    return path.suffix.lower() in READABLE_SUFFIXES
 
 
-def find_image(folder: Path, stem: str, suffixes: Iterable[str] = IMAGE_SUFFIXES) -> Path | None:
+def find_image(folder: Path, stem: str, suffixes: Iterable[str] = READABLE_SUFFIXES) -> Path | None:
     """The first existing ``folder/stem<suffix>`` over ``suffixes`` (also upper-case suffixes), or None."""
     for suffix in suffixes:
         for candidate in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):

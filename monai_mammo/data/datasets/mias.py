@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monai_mammo.data.reader import IMAGE_SUFFIXES
 from monai_mammo.utils import BreastClass, Laterality, Modality, View
 
 from .common import OnError, Problems, class_label, class_name, find_image
@@ -35,7 +36,6 @@ __all__ = ["MIAS_IMAGE_SIZE", "MiasLesion", "MiasRecord", "mias_items", "mias_wo
 MIAS_IMAGE_SIZE = 1024
 MIAS_TISSUES = {"F": "fatty", "G": "fatty-glandular", "D": "dense-glandular"}
 MIAS_CLASSES = ("CALC", "CIRC", "SPIC", "MISC", "ARCH", "ASYM", "NORM")
-MIAS_SUFFIXES = (".png", ".pgm", ".jpg", ".jpeg", ".tif", ".tiff")
 _ROW = re.compile(r"^\s*(mdb\d{3})\b(.*)$", re.IGNORECASE)
 
 
@@ -178,10 +178,10 @@ def mias_items(
     problems = Problems(folder, on_error)
     items = []
     for refnum, record in records.items():
-        image = find_image(folder, refnum, MIAS_SUFFIXES)
+        image = find_image(folder, refnum, IMAGE_SUFFIXES)
         if image is None:
             problems(
-                f"{info_path}, line {record.line}: image {refnum} not found in {folder} as {'/'.join(MIAS_SUFFIXES)}",
+                f"{info_path}, line {record.line}: image {refnum} not found in {folder} as {'/'.join(IMAGE_SUFFIXES)}",
                 FileNotFoundError,
             )
             continue
