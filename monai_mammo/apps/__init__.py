@@ -5,6 +5,7 @@ The MONAI Label app lives in :mod:`monai_mammo.apps.label` and is not imported h
 
 from __future__ import annotations
 
+from . import bundle_config as bundle_config
 from .cross_validation import cross_validate as cross_validate
 from .reports import report_test_metrics as report_test_metrics
 from .superres import SUPPORTED_SCALES as SUPPORTED_SCALES

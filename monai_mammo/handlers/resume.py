@@ -4,7 +4,12 @@ MONAI's :class:`~monai.handlers.CheckpointLoader` needs the checkpoint's path wh
 that resumes "whatever the last run left" must look for it when the trainer starts. :class:`ResumeFromCheckpoint`
 does that (and does nothing on a fresh run). :class:`KeyMetricState` adds the best-model bookkeeping to the
 resume checkpoint, so that a resumed run keeps the best model of the epochs before the stop instead of
-overwriting ``model.pt`` with the first epoch after it.
+overwriting ``model.pt`` with the first epoch after it. With :class:`~monai_mammo.handlers.RandomStates` in the
+checkpoint too, a resumed run ends with the weights of one that ran straight through.
+
+A finished run needs its checkpoint only to know that it is finished (and, for a later phase, the random states
+where it ended): ``keep_when_finished`` rewrites the last checkpoint with just those entries when the trainer
+completes, dropping the network and optimiser copies that the best model file already holds.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
 from monai.handlers import CheckpointLoader, CheckpointSaver
 from monai.utils import IgniteInfo, min_version, optional_import
+
+from monai_mammo.utils import atomic_write
 
 if TYPE_CHECKING:
     from ignite.engine import Engine, Events
@@ -30,6 +38,7 @@ __all__ = ["KeyMetricState", "ResumeFromCheckpoint", "latest_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
+FINISHED_KEY = "finished"  # marks a checkpoint rewritten by keep_when_finished (its value: the last epoch)
 _STEP = re.compile(r"_(?:epoch|iteration)=(\d+)\.pt$")
 
 
@@ -69,6 +78,10 @@ class ResumeFromCheckpoint:
         prefix: ``file_prefix`` of the saver.
         map_location: as in ``torch.load`` (e.g. the device).
         enabled: ``False`` turns resuming off (a fresh run even when checkpoints exist).
+        keep_when_finished: when the trainer completes its ``max_epochs``, rewrite its last checkpoint with only
+            these entries of ``load_dict`` (e.g. ``["trainer", "rng", "best"]``); ``None`` keeps it whole. Resuming
+            a finished run then restores just those (:attr:`finished` is ``True``); asking it for more epochs is
+            refused (there is no optimiser state to go on with).
 
     Example:
         >>> state = {"trainer": trainer, "network": net, "optimizer": opt}
@@ -82,6 +95,7 @@ class ResumeFromCheckpoint:
         prefix: str = "",
         map_location: Any = None,
         enabled: bool = True,
+        keep_when_finished: Sequence[str] | None = None,
     ) -> None:
         if not load_dict:
             raise ValueError("load_dict must name at least one object to restore.")
@@ -90,11 +104,33 @@ class ResumeFromCheckpoint:
         self.prefix = prefix
         self.map_location = map_location
         self.enabled = bool(enabled)
+        self.keep_when_finished = None if keep_when_finished is None else [str(k) for k in keep_when_finished]
+        unknown = sorted(set(self.keep_when_finished or ()) - set(self.load_dict))
+        if unknown:
+            raise ValueError(f"keep_when_finished names {unknown}, which load_dict {sorted(self.load_dict)} lacks.")
         self.resumed_from: Path | None = None
+        self.finished = False
 
     def attach(self, engine: Engine) -> None:
-        """Run :meth:`__call__` when ``engine`` starts."""
+        """Run :meth:`__call__` when ``engine`` starts (and slim the last checkpoint when it completes)."""
         engine.add_event_handler(Events.STARTED, self)
+        if self.keep_when_finished is not None:
+            engine.add_event_handler(Events.COMPLETED, self.slim_finished)
+
+    def slim_finished(self, engine: Engine) -> None:
+        """Rewrite the newest checkpoint with only the ``keep_when_finished`` entries, once the run is complete."""
+        path = latest_checkpoint(self.ckpt_dir, self.prefix)
+        if self.keep_when_finished is None or path is None or self.finished:
+            return
+        if engine.state.max_epochs is None or engine.state.epoch < engine.state.max_epochs:
+            return  # terminated early: keep everything for a resume
+        if idist.get_rank() == 0:
+            state: dict[str, Any] = {k: self.load_dict[k].state_dict() for k in self.keep_when_finished}
+            state[FINISHED_KEY] = int(engine.state.epoch)
+            with atomic_write(path, "wb") as f:
+                torch.save(state, f)
+            logger.info("finished: %s keeps only %s.", path, ", ".join(self.keep_when_finished))
+        self.finished = True
 
     def __call__(self, engine: Engine) -> None:
         if not self.enabled:
@@ -103,14 +139,25 @@ class ResumeFromCheckpoint:
         if path is None:
             logger.info("resume: no checkpoint in %s, training from the start.", self.ckpt_dir)
             return
+        load_dict = self.load_dict
+        finished = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get(FINISHED_KEY)
+        if finished is not None:
+            load_dict = {k: v for k, v in self.load_dict.items() if k in (self.keep_when_finished or ())}
         try:
-            CheckpointLoader(str(path), self.load_dict, map_location=self.map_location)(engine)
+            CheckpointLoader(str(path), load_dict, map_location=self.map_location)(engine)
         except (RuntimeError, KeyError, ValueError) as e:
             raise RuntimeError(
                 f"cannot resume from {path}: {e}\nIt was written by a run with other settings; delete {self.ckpt_dir} "
                 "or use another run folder, or start over with resuming disabled (bundles: --resume false)."
             ) from e
         self.resumed_from = path
+        if finished is not None and engine.state.max_epochs is not None and finished < engine.state.max_epochs:
+            raise ValueError(
+                f"the run in {self.ckpt_dir} finished its {finished} epochs and kept only its best model, not the "
+                f"state to train on to {engine.state.max_epochs}: start over with resuming disabled "
+                "(bundles: --resume false) or use another run folder."
+            )
+        self.finished = finished is not None
         if engine.state.max_epochs is not None and engine.state.epoch >= engine.state.max_epochs:
             logger.info(
                 "resume: the run in %s already finished its %d epochs (%s); nothing left to train "
