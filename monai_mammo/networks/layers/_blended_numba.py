@@ -219,7 +219,7 @@ def numba_blended_grid_sample(
         align_corners: as in ``grid_sample``.
     """
     if not has_numba:
-        raise RuntimeError("the numba backend needs numba: pip install 'monai-mammo[fast]'.")
+        raise RuntimeError("the numba backend needs numba (a dependency of monai-mammo): pip install numba.")
     cdtype = torch.float64 if torch.float64 in (input.dtype, grid.dtype) else torch.float32
     with torch.autocast(device_type="cpu", enabled=False):
         w = weight.reshape(-1).expand(input.shape[1]) if weight.numel() == 1 else weight.reshape(-1)

@@ -143,7 +143,7 @@ def numba_lanczos_grid_sample(
     Computes in float64 when ``input`` or ``grid`` is float64, else float32; returns ``input``'s dtype.
     """
     if not has_numba:
-        raise RuntimeError("the numba backend needs numba: pip install 'monai-mammo[fast]'.")
+        raise RuntimeError("the numba backend needs numba (a dependency of monai-mammo): pip install numba.")
     cdtype = torch.float64 if torch.float64 in (input.dtype, grid.dtype) else torch.float32
     with torch.autocast(device_type="cpu", enabled=False):
         out = _NumbaLanczos2d.apply(

@@ -9,6 +9,7 @@ a native kernel (numba on CPU, Triton on CUDA) where one fits and to the pure-Py
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -16,6 +17,8 @@ from monai.utils import StrEnum, look_up_option
 
 from ._lanczos_numba import has_numba, numba_lanczos_grid_sample
 from ._lanczos_triton import has_triton, triton_lanczos_grid_sample
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "LanczosBackend",
@@ -179,6 +182,17 @@ def lanczos_grid_sample_reference(
     return out.reshape(n, c, *out_shape).to(input.dtype)
 
 
+_ANNOUNCED: set[tuple[str, str]] = set()
+
+
+def _announce(choice: LanczosBackend, what: str) -> LanczosBackend:
+    """Log once per process which implementation ``backend="auto"`` picked, and why (a slow one says so)."""
+    if (choice.value, what) not in _ANNOUNCED:
+        _ANNOUNCED.add((choice.value, what))
+        logger.info("Lanczos grid sampling uses %s.", what)
+    return choice
+
+
 def select_backend(input: torch.Tensor, backend: str = "auto") -> LanczosBackend:
     """The implementation :func:`lanczos_grid_sample` uses for ``input``.
 
@@ -190,13 +204,19 @@ def select_backend(input: torch.Tensor, backend: str = "auto") -> LanczosBackend
     choice = look_up_option(backend, LanczosBackend)
     if choice == LanczosBackend.AUTO:
         if input.dim() == 4 and input.device.type == "cpu" and has_numba:
-            return LanczosBackend.NUMBA
+            return _announce(LanczosBackend.NUMBA, "the numba kernel on the CPU")
         if input.dim() == 4 and input.device.type == "cuda" and has_triton:
-            return LanczosBackend.TRITON
-        return LanczosBackend.REFERENCE
+            return _announce(LanczosBackend.TRITON, "the Triton kernel on CUDA")
+        if input.dim() == 4 and input.device.type == "cpu":
+            why = "numba is not installed (pip install numba: about 6x faster)"
+        elif input.dim() == 4 and input.device.type == "cuda":
+            why = "triton is not installed"
+        else:
+            why = f"no native kernel for {input.dim() - 2}D inputs on {input.device.type}"
+        return _announce(LanczosBackend.REFERENCE, f"the pure-PyTorch reference: {why}")
     if choice == LanczosBackend.NUMBA:
         if not has_numba:
-            raise RuntimeError("backend='numba' needs numba: pip install 'monai-mammo[fast]'.")
+            raise RuntimeError("backend='numba' needs numba (a dependency of monai-mammo): pip install numba.")
         if input.dim() != 4 or input.device.type != "cpu":
             raise ValueError(f"backend='numba' supports 4D CPU inputs only, got {input.dim()}D on {input.device}.")
     if choice == LanczosBackend.TRITON:

@@ -168,3 +168,21 @@ def test_auto_dispatch_on_cpu():
     expected = LanczosBackend.NUMBA if has_numba else LanczosBackend.REFERENCE
     assert select_backend(torch.zeros(1, 1, 4, 4)) == expected
     assert select_backend(torch.zeros(1, 1, 4, 4), "reference") == LanczosBackend.REFERENCE
+
+
+def test_auto_backend_is_logged_once_with_the_reason(monkeypatch, caplog):
+    """The sampler says once which implementation it uses; the slow fallback says why and what to install."""
+    import monai_mammo.networks.layers.lanczos as lanczos_module
+
+    monkeypatch.setattr(lanczos_module, "_ANNOUNCED", set())
+    x = torch.zeros(1, 1, 4, 4)
+    with caplog.at_level("INFO", logger=lanczos_module.__name__):
+        for _ in range(3):
+            lanczos_module.select_backend(x)
+        monkeypatch.setattr(lanczos_module, "has_numba", False)
+        assert lanczos_module.select_backend(x) == "reference"
+        lanczos_module.select_backend(x)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2, messages
+    assert "numba kernel" in messages[0] or "reference" in messages[0]
+    assert "pure-PyTorch reference: numba is not installed (pip install numba" in messages[1]
