@@ -26,6 +26,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from copy import deepcopy
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -42,6 +43,8 @@ __all__ = [
     "config_bundle_root",
     "format_error",
     "install_error_report",
+    "run_config_copy",
+    "running_parser",
     "running_workflow",
     "setup_bundle_run",
     "user_error",
@@ -82,6 +85,15 @@ def running_workflow() -> ConfigWorkflow | None:
     for frame in _frames():
         candidate = frame.f_locals.get("self")
         if isinstance(candidate, ConfigWorkflow):
+            return candidate
+    return None
+
+
+def running_parser() -> ConfigParser | None:
+    """The innermost ``ConfigParser`` whose method is in the call stack (the one evaluating this config)."""
+    for frame in _frames():
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, ConfigParser):
             return candidate
     return None
 
@@ -228,6 +240,27 @@ def setup_bundle_run() -> None:
         return
     install_error_report()
     check_overrides(workflow.parser.get(), _config_files(workflow))
+
+
+def run_config_copy(run_id: str, **overrides: Any) -> list[Any]:
+    """Run the expressions of ``run_id`` in a fresh copy of the running config with ``overrides`` set: one phase
+    defined once in a bundle and run for several settings, each run with its own objects (e.g. fine-tuning per
+    modality). The copy is not initialized again (the random generators go on from where they are).
+
+    Returns:
+        The results of the expressions.
+
+    Raises:
+        ValueError: no ``ConfigParser`` runs the calling expression, or it has no ``run_id``.
+    """
+    parser = running_parser()
+    if parser is None or run_id not in parser:
+        raise ValueError(f"run_config_copy({run_id!r}) must be called from a bundle config that defines {run_id!r}.")
+    copy = ConfigParser(deepcopy(parser.get()), globals=dict(parser.globals))
+    copy.update({k.replace("::", _SEP): v for k, v in overrides.items()})
+    items = copy[run_id]
+    ids = [f"{run_id}{_SEP}{i}" for i in range(len(items))] if isinstance(items, list) else [run_id]
+    return [copy.get_parsed_content(i) for i in ids]
 
 
 def check_model_file(path: str | os.PathLike, what: str = "trained model") -> str:

@@ -109,7 +109,7 @@ class ResumeFromCheckpoint:
         if unknown:
             raise ValueError(f"keep_when_finished names {unknown}, which load_dict {sorted(self.load_dict)} lacks.")
         self.resumed_from: Path | None = None
-        self.finished = False
+        self.finished = False  # the checkpoint resumed from was of a finished run (rewritten by keep_when_finished)
 
     def attach(self, engine: Engine) -> None:
         """Run :meth:`__call__` when ``engine`` starts (and slim the last checkpoint when it completes)."""
@@ -121,7 +121,7 @@ class ResumeFromCheckpoint:
         """Rewrite the newest checkpoint with only the ``keep_when_finished`` entries, once the run is complete."""
         path = latest_checkpoint(self.ckpt_dir, self.prefix)
         if self.keep_when_finished is None or path is None or self.finished:
-            return
+            return  # nothing to slim, or the run resumed from an already slim checkpoint
         if engine.state.max_epochs is None or engine.state.epoch < engine.state.max_epochs:
             return  # terminated early: keep everything for a resume
         if idist.get_rank() == 0:
@@ -130,7 +130,6 @@ class ResumeFromCheckpoint:
             with atomic_write(path, "wb") as f:
                 torch.save(state, f)
             logger.info("finished: %s keeps only %s.", path, ", ".join(self.keep_when_finished))
-        self.finished = True
 
     def __call__(self, engine: Engine) -> None:
         if not self.enabled:
