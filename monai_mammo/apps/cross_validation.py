@@ -9,22 +9,17 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from monai.bundle import ConfigWorkflow
-from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.data.datalist import read_datalist, require_keys
 from monai_mammo.metrics import classification_report, format_report_markdown
 from monai_mammo.utils import MammoKeys, atomic_write_text
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
+__all__ = ["cross_validate"]
+
 
 logger = logging.getLogger(__name__)
 

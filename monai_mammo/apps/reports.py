@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,14 +13,13 @@ from monai.utils import IgniteInfo, min_version, optional_import
 from monai_mammo.metrics import format_report_markdown
 from monai_mammo.utils import atomic_write_text
 
+__all__ = ["report_test_metrics"]
+
+
 if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
+    from ignite.engine import Engine
 else:
     Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
 
 
 def _rank() -> int:

@@ -6,23 +6,26 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from monai.data import DistributedWeightedRandomSampler
-from monai.utils import IgniteInfo, StrEnum, look_up_option, min_version, optional_import
+from monai.utils import StrEnum, look_up_option
 from torch.utils.data import Sampler, WeightedRandomSampler
 
 from monai_mammo.utils import MammoKeys
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
+__all__ = [
+    "Imbalance",
+    "ModalityBalancedSampler",
+    "class_counts",
+    "class_weights",
+    "imbalance_loss_weights",
+    "imbalance_sampler",
+]
+
 
 logger = logging.getLogger(__name__)
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.utils import MammoKeys
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
+__all__ = ["limited_label_subset", "modality_items"]
 
 
 def limited_label_subset(

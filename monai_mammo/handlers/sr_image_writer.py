@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import stat
@@ -16,14 +15,15 @@ from monai.utils.enums import CommonKeys as Keys
 
 from monai_mammo.utils import atomic_write
 
+__all__ = ["SRImageFormat", "SRImageWriter"]
+
+
 if TYPE_CHECKING:
     from ignite.engine import Engine, Events
 else:
     Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
     Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
 Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
 
 
 class SRImageFormat(StrEnum):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from typing import TYPE_CHECKING
 
 import torch.nn as nn
-from monai.utils import IgniteInfo, StrEnum, look_up_option, min_version, optional_import
+from monai.utils import StrEnum, look_up_option
 
 from monai_mammo.losses.perceptual import VGG19ContentLoss
 from monai_mammo.losses.pixel import PixelLoss
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
+__all__ = ["ContentLoss", "sr_content_loss"]
 
 
 class ContentLoss(StrEnum):

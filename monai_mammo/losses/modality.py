@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
-from monai.utils import IgniteInfo, min_version, optional_import
 
 from monai_mammo.utils import CROSS_MODALITIES
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
+__all__ = ["ModalitySumLoss"]
 
 
 class ModalitySumLoss(nn.Module):

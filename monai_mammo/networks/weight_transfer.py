@@ -3,25 +3,17 @@ target modality (Inbaraj et al., 2025)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.nn as nn
 from monai.engines.utils import PrepareBatch
-from monai.utils import IgniteInfo, StrEnum, min_version, optional_import
+from monai.utils import StrEnum
 
 from monai_mammo.networks.nets.cross_dimensional import ModalityBatchNorm
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
+__all__ = ["BatchNormMode", "interpolate_weights", "recompute_batch_norm"]
 
 
 class BatchNormMode(StrEnum):

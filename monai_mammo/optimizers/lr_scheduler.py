@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 import torch
-from monai.utils import IgniteInfo, min_version, optional_import
 
-if TYPE_CHECKING:
-    from ignite.engine import Engine, Events
-else:
-    Engine, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Engine")
-    Events, _ = optional_import("ignite.engine", IgniteInfo.OPT_IMPORT_VERSION, min_version, "Events")
-Image, _ = optional_import("PIL.Image")
-
-logger = logging.getLogger(__name__)
+__all__ = ["InverseTimeDecay", "inverse_time_scheduler"]
 
 
 class InverseTimeDecay:

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from monai_mammo.data import DATALIST_NAME, bundle_datalists, ensure_dataset, read_datalist
+from monai_mammo.data import DATALIST_NAME, bundle_datalists, ensure_dataset, read_datalist, write_datalist
 
 TINY = {"num_images": 12, "image_size": 32, "folds": 2, "test_fraction": 0.25}
 
 
-def _write_datalist(folder: Path, training: list[dict], **extra: list[dict]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / DATALIST_NAME
-    path.write_text(json.dumps({"training": training, **extra}), encoding="utf-8")
-    return path
-
-
-def _items(labels: list[int], folds: list[int] | None = None) -> list[dict]:
-    folds = folds if folds is not None else [i % 2 for i in range(len(labels))]
-    return [
-        {"image": f"images/{i}.png", "label": lab, "patient_id": f"P{i}", "fold": f, "mask": None}
-        for i, (lab, f) in enumerate(zip(labels, folds, strict=True))
-    ]
+def _labelled(folder: Path, labels: list[int]) -> Path:
+    """A datalist of ``labels`` in two folds, written by the package's own writer."""
+    items = [{"image": f"images/{i}.png", "label": lab, "fold": i % 2} for i, lab in enumerate(labels)]
+    return write_datalist(folder / DATALIST_NAME, {"training": items})
 
 
 def test_empty_dir_gets_synthetic_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -45,13 +35,13 @@ def test_default_dir_is_created(tmp_path: Path) -> None:
 
 
 def test_existing_datalist_is_used_without_generating(tmp_path: Path) -> None:
-    path = _write_datalist(tmp_path, _items([0, 1, 2, 0]))
+    path = _labelled(tmp_path, [0, 1, 2, 0])
     assert ensure_dataset(tmp_path) == path.resolve()
     assert sorted(p.name for p in tmp_path.iterdir()) == [DATALIST_NAME]
 
 
 def test_explicit_datalist_wins_over_dataset_dir(tmp_path: Path) -> None:
-    path = _write_datalist(tmp_path / "mias", _items([0, 1, 2, 0]))
+    path = _labelled(tmp_path / "mias", [0, 1, 2, 0])
     assert ensure_dataset(tmp_path / "not_there", datalist=path) == path.resolve()
 
 
@@ -80,7 +70,7 @@ def test_non_empty_dir_without_datalist_is_not_overwritten(tmp_path: Path) -> No
 
 
 def test_bundle_datalists_checks_labels_against_num_classes(tmp_path: Path) -> None:
-    _write_datalist(tmp_path, _items([0, 1, 2, 0]))
+    _labelled(tmp_path, [0, 1, 2, 0])
     with pytest.raises(ValueError, match="class count mismatch"):
         bundle_datalists(tmp_path, num_classes=2)
     data = bundle_datalists(tmp_path, num_classes=3)
@@ -93,7 +83,7 @@ def test_bundle_datalists_of_a_mias_datalist_batch(tmp_path: Path, mias_dir: Pat
     data loader can batch, so a batch of real MIAS items collates."""
     from monai.data import DataLoader
 
-    from monai_mammo.data import mias_items, split_datalist, write_datalist
+    from monai_mammo.data import mias_items, split_datalist
 
     datalist = write_datalist(tmp_path / "mias.json", split_datalist(mias_items(mias_dir), folds=3, test_fraction=0))
     data = bundle_datalists(None, datalist, fold=0, num_classes=3)

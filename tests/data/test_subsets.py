@@ -9,22 +9,6 @@ import torch
 
 from monai_mammo.data import limited_label_subset, modality_items
 from monai_mammo.networks import load_network_state, save_network_state
-from monai_mammo.networks.nets import CrossDimensionalClassifier
-
-
-def items(n_mg: int = 12, n_us: int = 8, size: int = 16) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for i in range(n_mg + n_us):
-        label = i % 3
-        image = torch.rand(1, size, size, generator=g) + 0.5 * label  # learnable: brighter = higher class
-        out.append({"image": image, "label": label, "modality": "MG" if i < n_mg else "US", "patient_id": f"P{i // 2}"})
-    return out
-
-
-def net(dropout: float = 0.2) -> CrossDimensionalClassifier:
-    torch.manual_seed(0)
-    return CrossDimensionalClassifier("small_cnn_classifier", backbone_kwargs={"channels": (4, 8)}, dropout=dropout)
 
 
 def _labelled(n_patients: int) -> list[dict]:
@@ -58,7 +42,7 @@ def test_limited_labels_are_deterministic_and_nested():
         limited_label_subset(data, 0.0)
 
 
-def test_modality_items_and_saved_states(tmp_path):
+def test_modality_items_and_saved_states(items, net, tmp_path):
     data = items(n_mg=2, n_us=3)
     assert len(modality_items(data, "us")) == 3
     with pytest.raises(ValueError, match="no items of modality 'CT'"):

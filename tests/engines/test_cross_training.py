@@ -12,24 +12,8 @@ from monai_mammo.data import ModalityBalancedSampler
 from monai_mammo.engines import CrossModalTrainer, ModalityPrepareBatch
 from monai_mammo.handlers import AtomicCheckpointSaver
 from monai_mammo.networks import load_network_state
-from monai_mammo.networks.nets import CrossDimensionalClassifier
 
 CPU = torch.device("cpu")
-
-
-def items(n_mg: int = 12, n_us: int = 8, size: int = 16) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for i in range(n_mg + n_us):
-        label = i % 3
-        image = torch.rand(1, size, size, generator=g) + 0.5 * label  # learnable: brighter = higher class
-        out.append({"image": image, "label": label, "modality": "MG" if i < n_mg else "US", "patient_id": f"P{i // 2}"})
-    return out
-
-
-def net(dropout: float = 0.2) -> CrossDimensionalClassifier:
-    torch.manual_seed(0)
-    return CrossDimensionalClassifier("small_cnn_classifier", backbone_kwargs={"channels": (4, 8)}, dropout=dropout)
 
 
 def trainer(network, data, epochs=1, balanced=False, seed=0):
@@ -39,7 +23,7 @@ def trainer(network, data, epochs=1, balanced=False, seed=0):
     return CrossModalTrainer(device=CPU, max_epochs=epochs, train_data_loader=loader, network=network, optimizer=opt)
 
 
-def test_pretraining_sums_the_losses_of_both_modalities():
+def test_pretraining_sums_the_losses_of_both_modalities(items, net):
     t = trainer(net(), items(), balanced=True)
     t.run()
     out = t.state.output
@@ -47,7 +31,7 @@ def test_pretraining_sums_the_losses_of_both_modalities():
     torch.testing.assert_close(out["loss"].detach(), out["loss_MG"] + out["loss_US"])
 
 
-def test_finetuning_one_modality_leaves_the_other_head():
+def test_finetuning_one_modality_leaves_the_other_head(items, net):
     network = net()
     mg_head = network.heads["MG"][1].weight.detach().clone()
     t = trainer(network, [d for d in items() if d["modality"] == "US"])
@@ -56,7 +40,7 @@ def test_finetuning_one_modality_leaves_the_other_head():
     torch.testing.assert_close(network.heads["MG"][1].weight, mg_head)
 
 
-def test_a_stopped_phase_resumes(tmp_path):
+def test_a_stopped_phase_resumes(items, net, tmp_path):
     data = items()
 
     def build():

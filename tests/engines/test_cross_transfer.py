@@ -14,24 +14,8 @@ from monai_mammo.data import ModalityBalancedSampler
 from monai_mammo.engines import CrossModalTrainer, CrossModalTransfer, ModalityPrepareBatch
 from monai_mammo.metrics import ClassificationMetrics
 from monai_mammo.networks import interpolate_weights
-from monai_mammo.networks.nets import CrossDimensionalClassifier
 
 CPU = torch.device("cpu")
-
-
-def items(n_mg: int = 12, n_us: int = 8, size: int = 16) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for i in range(n_mg + n_us):
-        label = i % 3
-        image = torch.rand(1, size, size, generator=g) + 0.5 * label  # learnable: brighter = higher class
-        out.append({"image": image, "label": label, "modality": "MG" if i < n_mg else "US", "patient_id": f"P{i // 2}"})
-    return out
-
-
-def net(dropout: float = 0.2) -> CrossDimensionalClassifier:
-    torch.manual_seed(0)
-    return CrossDimensionalClassifier("small_cnn_classifier", backbone_kwargs={"channels": (4, 8)}, dropout=dropout)
 
 
 def trainer(network, data, epochs=1, balanced=False, seed=0):
@@ -53,7 +37,7 @@ def evaluator(network, data):
     )
 
 
-def test_transfer_picks_alpha_on_validation():
+def test_transfer_picks_alpha_on_validation(items, net):
     data = items()
     us = [d for d in data if d["modality"] == "US"]
     target, cross = net(), net()
@@ -78,7 +62,7 @@ def test_transfer_picks_alpha_on_validation():
     torch.testing.assert_close(network.heads["US"][1].weight, expected["heads.US.1.weight"])
 
 
-def test_transfer_needs_a_loader_to_recompute_batch_norm():
+def test_transfer_needs_a_loader_to_recompute_batch_norm(items, net):
     network = net()
     with pytest.raises(ValueError, match="bn_loader"):
         CrossModalTransfer(network, {}, {}, evaluator(network, items()), bn_mode="recompute")

@@ -6,26 +6,10 @@ import pytest
 import torch
 
 from monai_mammo.networks import interpolate_weights
-from monai_mammo.networks.nets import CrossDimensionalClassifier
-
-
-def items(n_mg: int = 12, n_us: int = 8, size: int = 16) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for i in range(n_mg + n_us):
-        label = i % 3
-        image = torch.rand(1, size, size, generator=g) + 0.5 * label  # learnable: brighter = higher class
-        out.append({"image": image, "label": label, "modality": "MG" if i < n_mg else "US", "patient_id": f"P{i // 2}"})
-    return out
-
-
-def net(dropout: float = 0.2) -> CrossDimensionalClassifier:
-    torch.manual_seed(0)
-    return CrossDimensionalClassifier("small_cnn_classifier", backbone_kwargs={"channels": (4, 8)}, dropout=dropout)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0])
-def test_interpolation_endpoints_are_exact(alpha):
+def test_interpolation_endpoints_are_exact(net, alpha):
     a, b = net(), net()
     for p in b.parameters():
         p.data.add_(torch.randn_like(p) * 0.3)
@@ -36,7 +20,7 @@ def test_interpolation_endpoints_are_exact(alpha):
             assert torch.equal(value, expected[key]), key
 
 
-def test_interpolation_leaves_integer_buffers_and_mixes_floats():
+def test_interpolation_leaves_integer_buffers_and_mixes_floats(net):
     a, b = net(), net()
     a(torch.rand(4, 1, 16, 16), "US")  # a train step: a's num_batches_tracked becomes 1
     for p in b.parameters():
@@ -53,7 +37,7 @@ def test_interpolation_leaves_integer_buffers_and_mixes_floats():
     torch.testing.assert_close(out[key], 0.25 * sa[key] + 0.75 * sb[key])
 
 
-def test_interpolation_checks_its_arguments():
+def test_interpolation_checks_its_arguments(net):
     sd = net().state_dict()
     with pytest.raises(ValueError, match="alpha"):
         interpolate_weights(sd, sd, 1.5)
