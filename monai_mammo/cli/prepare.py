@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     print(summarize(sections, labels, sample=0))
     for folder, what in _written_folders(args, output):
         count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
-        print(f"wrote {count} {what} to {folder.absolute()}/ (--{what[:-1].replace(' ', '-')}-dir to put them elsewhere)")
+        print(f"wrote {count} {what} to {folder.absolute()}/ (--{what[:-1]}-dir to put them elsewhere)")
     print(f"wrote {output}")
     return 0
 
