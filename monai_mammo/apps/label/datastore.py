@@ -133,6 +133,15 @@ class MammoDICOMWebDatastore(DICOMWebDatastore):
     def datalist(self, full_path: bool = True) -> list[dict[str, Any]]:
         return LocalDatastore.datalist(self, full_path)
 
+    def json(self) -> dict[str, Any]:
+        """The cached objects and labels, and every series the PACS lists (``"cached": false`` until fetched)."""
+        content = super().json()
+        objects = content.setdefault("objects", {})
+        for uid in self.list_images():
+            if uid not in objects:
+                objects[uid] = {"image": {"ext": "", "info": {"SeriesInstanceUID": uid, "cached": False}}, "labels": {}}
+        return content
+
     def store_dicom(self, path: str) -> dict[str, Any]:
         """STOW-RS of a DICOM file to the PACS."""
         ds = dcmread(path)

@@ -54,6 +54,15 @@ def bad_request(status: int, reason: Any) -> Exception:
     return HTTPException(status_code=status, detail=text[0] if text else "bad request")
 
 
+def _root_cause(error: BaseException) -> BaseException:
+    """The error to report from a chain of ``raise ... from`` (MONAI's transforms wrap errors in RuntimeError): the
+    first :class:`MammoImageError` or ``HTTPException`` in it, else the innermost."""
+    chain = [error]
+    while chain[-1].__cause__ is not None:
+        chain.append(chain[-1].__cause__)
+    return next((e for e in chain if isinstance(e, (MammoImageError, HTTPException))), chain[-1])
+
+
 def resolve_image_path(image: str) -> Path:
     """The file to read: ``image`` itself, or the first file of a DICOM series folder (DICOMweb cache).
 
@@ -125,14 +134,16 @@ class MammoInferTask(InferTask):
                 return self.run(path, request, network, version.as_dict())
         except ModelNotFoundError as e:
             raise bad_request(409, e) from None
-        except MammoImageError as e:
-            status = 415 if "not an image" in str(e) or "not a DICOM" in str(e) or "empty file" in str(e) else 422
-            raise bad_request(status, e) from None
         except (ValueError, FileNotFoundError, RuntimeError) as e:
-            if isinstance(e, HTTPException):
-                raise
-            logger.exception("infer %s failed on %s", self.bundle.name, request.get("image"))
-            raise bad_request(422, f"{type(e).__name__}: {e}") from None
+            cause = _root_cause(e)  # MONAI's Compose wraps a transform's error in RuntimeError("applying transform")
+            logger.warning("infer %s on %s: %s", self.bundle.name, request.get("image"), cause)
+            if isinstance(cause, MammoImageError):
+                text = str(cause)
+                unreadable = any(s in text for s in ("not an image", "not a DICOM", "empty file", "no DICOM"))
+                raise bad_request(415 if unreadable else 422, text) from None
+            if isinstance(cause, HTTPException):
+                raise cause from None
+            raise bad_request(422, f"{type(cause).__name__}: {cause}") from None
 
     # ------------------------------------------------------------------ parts
     def preprocessing(self) -> Compose:

@@ -127,7 +127,9 @@ class MammoLabelApp(MONAILabelApp):
         if isinstance(image, str) and not os.path.exists(image):
             store = datastore if datastore else self.datastore()
             if not image or not store.has_image(image):
-                raise HTTPException(status_code=404, detail=f"image '{image}' is not in the datastore ({self.studies}).")
+                raise HTTPException(
+                    status_code=404, detail=f"image '{image}' is not in the datastore ({self.studies})."
+                )
         return super().infer(request, datastore)
 
     def train(self, request):

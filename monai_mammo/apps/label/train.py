@@ -1,9 +1,9 @@
 """MONAI Label train task: the classification bundle's own training on the datastore's labelled images.
 
 MONAI Label runs a train task in a child process (``POST /train/<model>``) and shows its last output lines in
-``GET /train/``; this task runs ``python -m monai.bundle run training`` on a datalist written from the datastore,
-its output passed through (epochs, losses, validation), then puts the best model in place of the served one
-atomically: the infer task sees the new file and loads it at its next request, without a restart.
+``GET /train/``; this task runs the bundle's ``training`` (``monai.bundle.run``, as ``python -m monai.bundle run
+training`` does) on a datalist written from the datastore, its output being the task's (epochs, losses,
+validation), then puts the best model in place of the served one atomically: the infer task sees the new file and loads it at its next request, without a restart.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import logging
 import os
 import random
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from monai.bundle import run as bundle_run
 from monai.utils import optional_import
 
 from monai_mammo.apps.label.bundle import MammoBundle
@@ -99,16 +98,8 @@ class BundleClassificationTrainTask(TrainTask):
 
         overrides = {**self.bundle.overrides, "datalist": str(datalist), "run_dir": str(run_dir), "epochs": epochs}
         overrides.update({"resume": False, "seed": seed, "bundle_root": str(self.bundle.root)})
-        command = [sys.executable, "-m", "monai.bundle", "run", "training", "--config_file"]
-        command += [str(self.bundle.root / "configs" / "train.yaml")]
-        command += [f"--{key}={value!r}" if isinstance(value, str) else f"--{key}={value}" for key, value in overrides.items()]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        assert process.stdout is not None
-        for line in process.stdout:
-            print(line.rstrip(), flush=True)  # MONAI Label keeps these lines as the task's details
-        if process.wait() != 0:
-            raise RuntimeError(f"the bundle's training exited with {process.returncode}; see the task's details.")
+        # in this process (MONAI Label's train child process): its output is the task's details
+        bundle_run(run_id="training", config_file=[str(f) for f in self.bundle.config_files], **overrides)
 
         best = run_dir / "models" / "model.pt"
         if not best.is_file():

@@ -48,6 +48,10 @@ TINY = {
 SR_MAX_INPUT = 96  # the SR task's input is limited to this many pixels along its longest side in the tests
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "label: the MONAI Label app on real servers (needs .venv-label and Orthanc)")
+
+
 def _ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
@@ -185,9 +189,9 @@ def ultrasound_dicom() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``models_dir`` with ``<bundle>/model.pt`` for the SR and cross-dimensional bundles (random tiny networks).
+    """``models_dir`` with ``<bundle>/model.pt`` of each bundle: random tiny networks from ``network_def``.
 
-    The classification bundle has no model at first: the tests ask for it (a 4xx saying how to train it), then
+    The local-folder server gets no classifier at first: the tests ask for it (a 4xx saying how to train it), then
     train it through the app.
     """
     _require_label_env()
@@ -197,7 +201,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     models = tmp_path_factory.mktemp("models")
     torch.manual_seed(0)
-    for name in ("mammo_srgan", "breast_cross_transfer"):
+    for name in ("mammo_stn_classifier", "mammo_srgan", "breast_cross_transfer"):
         bundle = MammoBundle(ROOT / "bundles" / name, overrides=TINY[name])
         network = bundle.network()
         (models / name).mkdir()
@@ -229,8 +233,9 @@ class LabelServer:
         return requests.delete(self.url + path, timeout=kwargs.pop("timeout", 120), **kwargs)
 
 
-def start_label_server(studies: str, models: Path, folder: Path) -> LabelServer:
-    """``python -m monai_mammo label start`` on a free port, the tiny overrides and ``models`` given as --conf."""
+def launch_label_server(studies: str, models: Path, folder: Path) -> LabelServer:
+    """``python -m monai_mammo label start`` on a free port, the tiny overrides and ``models`` given as --conf;
+    not waited for (see :func:`wait_ready`)."""
     port = free_port()
     log = folder / "monailabel.log"
     conf = {
@@ -241,12 +246,16 @@ def start_label_server(studies: str, models: Path, folder: Path) -> LabelServer:
     command = [sys.executable, "-m", "monai_mammo", "label", "start", "--studies", studies, "--port", str(port)]
     for key, value in conf.items():
         command += ["--conf", key, value]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "MONAI_LABEL_APP_DIR": str(folder)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=folder, env=env)
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/info/", process, log, timeout=180)
-    return LabelServer(url, process, log, studies, models)
+    return LabelServer(f"http://127.0.0.1:{port}", process, log, studies, models)
+
+
+def wait_ready(server: LabelServer) -> LabelServer:
+    """Wait until the server answers ``/info/`` (it first imports torch, MONAI and the bundles: a minute or so)."""
+    wait_http(server.url + "/info/", server.process, server.log, timeout=300)
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -256,25 +265,54 @@ def pacs_studies(orthanc: Orthanc, cbis_dicoms: list[Path], ultrasound_dicom: Pa
 
 
 @pytest.fixture(scope="session")
-def pacs_server(
-    orthanc: Orthanc, pacs_studies: dict, tiny_models: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LabelServer]:
-    """The app serving the studies of Orthanc over DICOMweb."""
-    folder = tmp_path_factory.mktemp("label_pacs")
-    models = tmp_path_factory.mktemp("models_pacs")
-    shutil.copytree(tiny_models, models, dirs_exist_ok=True)
-    server = start_label_server(orthanc.dicomweb, models, folder)
+def label_servers(
+    orthanc: Orthanc,
+    pacs_studies: dict,
+    local_studies: Path,
+    tiny_models: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, LabelServer]]:
+    """Two app servers started together (their start-up is mostly imports): on Orthanc over DICOMweb
+    (``"pacs"``) and on a local folder (``"local"``, without the classifier's weights)."""
+    pacs_models = tmp_path_factory.mktemp("models_pacs")
+    shutil.copytree(tiny_models, pacs_models, dirs_exist_ok=True)
+    local_models = tmp_path_factory.mktemp("models_local")
+    shutil.copytree(tiny_models, local_models, dirs_exist_ok=True)
+    shutil.rmtree(local_models / "mammo_stn_classifier")
+    servers: dict[str, LabelServer] = {}
     try:
-        yield server
+        servers["pacs"] = launch_label_server(orthanc.dicomweb, pacs_models, tmp_path_factory.mktemp("label_pacs"))
+        servers["local"] = launch_label_server(str(local_studies), local_models, tmp_path_factory.mktemp("label_local"))
+        for server in servers.values():
+            wait_ready(server)
+        yield servers
     finally:
-        stop_process(server.process)
+        for server in servers.values():
+            stop_process(server.process)
 
 
 @pytest.fixture(scope="session")
-def local_studies(
-    tmp_path_factory: pytest.TempPathFactory, cbis_dicoms: list[Path], ultrasound_dicom: Path
-) -> Path:
-    """A local studies folder: two CBIS-DDSM DICOMs, the ultrasound DICOM, synthetic PNG / PGM mammograms."""
+def pacs_server(label_servers: dict[str, LabelServer]) -> LabelServer:
+    """The app serving the studies of Orthanc over DICOMweb."""
+    return label_servers["pacs"]
+
+
+@pytest.fixture(scope="session")
+def local_server(label_servers: dict[str, LabelServer]) -> LabelServer:
+    """The app serving a local studies folder."""
+    return label_servers["local"]
+
+
+@pytest.fixture(scope="session")
+def ct_dicom() -> Path:
+    """pydicom's CT test image (a modality the app refuses)."""
+    return pydicom_test_file("CT_small.dcm")
+
+
+@pytest.fixture(scope="session")
+def local_studies(tmp_path_factory: pytest.TempPathFactory, cbis_dicoms: list[Path], ultrasound_dicom: Path) -> Path:
+    """A local studies folder: two CBIS-DDSM DICOMs, the ultrasound DICOM, 12 synthetic PNG mammograms (their
+    classes in ``labels.json``, image id -> label, which the datastore does not list)."""
     from monai_mammo.data import make_synthetic_dataset
 
     folder = tmp_path_factory.mktemp("studies")
@@ -282,23 +320,14 @@ def local_studies(
         shutil.copy(path, folder / f"cbis_{path.parent.name}_{path.stem}.dcm")
     shutil.copy(ultrasound_dicom, folder / "us1_unci.dcm")
     synthetic = tmp_path_factory.mktemp("synthetic")
-    make_synthetic_dataset(synthetic, num_images=12, modality="MG", image_size=64, seed=0, progress=False)
-    for i, path in enumerate(sorted(synthetic.rglob("*.png"))):
-        if "mask" not in path.name:
-            shutil.copy(path, folder / f"synthetic_{i:02d}.png")
+    datalist = make_synthetic_dataset(
+        synthetic, num_images=12, modality="MG", image_size=64, seed=0, folds=2, test_fraction=0.25, progress=False
+    )
+    items = json.loads(Path(datalist).read_text())
+    labels = {}
+    for i, item in enumerate(sorted(items["training"] + items.get("test", []), key=lambda item: item["image"])):
+        image_id = f"synthetic_{i:02d}"
+        shutil.copy(synthetic / item["image"], folder / f"{image_id}.png")
+        labels[image_id] = int(item["label"])
+    (folder / "labels.json").write_text(json.dumps(labels, indent=1))
     return folder
-
-
-@pytest.fixture(scope="session")
-def local_server(
-    local_studies: Path, tiny_models: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LabelServer]:
-    """The app serving a local studies folder."""
-    folder = tmp_path_factory.mktemp("label_local")
-    models = tmp_path_factory.mktemp("models_local")
-    shutil.copytree(tiny_models, models, dirs_exist_ok=True)
-    server = start_label_server(str(local_studies), models, folder)
-    try:
-        yield server
-    finally:
-        stop_process(server.process)
