@@ -13,16 +13,20 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monai.utils import optional_import
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-LocalDatastore, _ = optional_import("monailabel.datastore.local", name="LocalDatastore", as_type="base")
-DICOMWebDatastore, _ = optional_import("monailabel.datastore.dicom", name="DICOMWebDatastore", as_type="base")
-DataModel, _ = optional_import("monailabel.datastore.local", name="DataModel")
-ImageLabelModel, _ = optional_import("monailabel.datastore.local", name="ImageLabelModel")
+if TYPE_CHECKING:
+    from monailabel.datastore.dicom import DICOMWebDatastore
+    from monailabel.datastore.local import DataModel, ImageLabelModel, LocalDatastore
+else:
+    LocalDatastore, _ = optional_import("monailabel.datastore.local", name="LocalDatastore", as_type="base")
+    DICOMWebDatastore, _ = optional_import("monailabel.datastore.dicom", name="DICOMWebDatastore", as_type="base")
+    DataModel, _ = optional_import("monailabel.datastore.local", name="DataModel")
+    ImageLabelModel, _ = optional_import("monailabel.datastore.local", name="ImageLabelModel")
 
 __all__ = [
     "IMAGE_EXTENSIONS",

@@ -92,7 +92,7 @@ def derived_sr_dicom(
     ds = Dataset()
     for keyword in _COPIED:
         if keyword in src:
-            setattr(ds, keyword, src.data_element(keyword).value)
+            setattr(ds, keyword, src[keyword].value)
     ds.SOPClassUID = SECONDARY_CAPTURE
     ds.SOPInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,9 +30,13 @@ from monai_mammo.apps.label.readers import use_slicer_reader
 from monai_mammo.data import CheckMode, MammoImageError
 from monai_mammo.utils import MammoKeys
 
-InferTask, _ = optional_import("monailabel.interfaces.tasks.infer_v2", name="InferTask", as_type="base")
-InferType, _ = optional_import("monailabel.interfaces.tasks.infer_v2", name="InferType")
-HTTPException, _ = optional_import("fastapi", name="HTTPException")
+if TYPE_CHECKING:
+    from fastapi import HTTPException
+    from monailabel.interfaces.tasks.infer_v2 import InferTask, InferType
+else:
+    InferTask, _ = optional_import("monailabel.interfaces.tasks.infer_v2", name="InferTask", as_type="base")
+    InferType, _ = optional_import("monailabel.interfaces.tasks.infer_v2", name="InferType")
+    HTTPException, _ = optional_import("fastapi", name="HTTPException")
 
 __all__ = [
     "CrossDimensionalInferTask",
@@ -193,11 +197,13 @@ def classification_result(probabilities: Sequence[float], class_names: Sequence[
     probs = [float(p) for p in probabilities]
     best = int(np.argmax(probs))
     return {
-        "prediction": [{"idx": i, "label": name, "score": p} for i, (name, p) in enumerate(zip(class_names, probs))],
+        "prediction": [
+            {"idx": i, "label": name, "score": p} for i, (name, p) in enumerate(zip(class_names, probs, strict=True))
+        ],
         "label": class_names[best],
         "label_index": best,
         "score": probs[best],
-        "probabilities": dict(zip(class_names, probs)),
+        "probabilities": dict(zip(class_names, probs, strict=True)),
     }
 
 
@@ -313,7 +319,7 @@ class SuperResolutionInferTask(MammoInferTask):
         array = sr[0].detach().cpu().numpy().astype(np.float32)
         fd, out = tempfile.mkstemp(suffix=".nii.gz", prefix="mammo_sr_", dir=self.output_dir)
         os.close(fd)
-        write_nifti(out, array, spacing)
+        write_nifti(out, array, spacing.tolist())
         result: dict[str, Any] = {
             "scale_factor": self.scale,
             "input_shape": [int(s) for s in img.shape[1:]],
@@ -326,7 +332,7 @@ class SuperResolutionInferTask(MammoInferTask):
         if str(meta.get(MammoKeys.FORMAT, "")) == "DICOM":
             fd, dcm = tempfile.mkstemp(suffix=".dcm", prefix="mammo_sr_", dir=self.output_dir)
             os.close(fd)
-            ds = derived_sr_dicom(path, array, spacing, self.value_range, self.scale, model, dcm)
+            ds = derived_sr_dicom(path, array, spacing.tolist(), self.value_range, self.scale, model, dcm)
             result["dicom"] = {
                 "StudyInstanceUID": str(ds.StudyInstanceUID),
                 "SeriesInstanceUID": str(ds.SeriesInstanceUID),

@@ -47,6 +47,8 @@ class MammoLabelApp(MONAILabelApp):
     """monai_mammo's MONAI Label app: classification, super-resolution and cross-dimensional models of the
     bundles, training of the classifier, local-folder and DICOMweb datastores (see the module for ``conf``)."""
 
+    studies: str
+
     def __init__(self, app_dir: str, studies: str, conf: dict[str, str]) -> None:
         conf = dict(conf or {})
         self.bundles_dir = Path(conf.get("bundles_dir") or default_bundles_dir())
@@ -85,9 +87,10 @@ class MammoLabelApp(MONAILabelApp):
         )
 
     def init_remote_datastore(self):
-        self.studies = self.studies.rstrip("/").strip()
+        studies = str(self.studies).rstrip("/").strip()
+        self.studies = studies
         client = DICOMwebClientX(
-            url=self.studies,
+            url=studies,
             qido_url_prefix=settings.MONAI_LABEL_QIDO_PREFIX,
             wado_url_prefix=settings.MONAI_LABEL_WADO_PREFIX,
             stow_url_prefix=settings.MONAI_LABEL_STOW_PREFIX,

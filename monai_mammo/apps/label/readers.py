@@ -106,7 +106,7 @@ def read_volume_slice(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
         MammoKeys.FORMAT: fmt,
         MammoKeys.FILENAME: str(path),
     }
-    return arr, meta
+    return arr, {str(k): v for k, v in meta.items()}
 
 
 class MammoSlicerReader(MammoReader):
@@ -151,8 +151,8 @@ def use_slicer_reader(transform: Any) -> int:
         if loader is None:
             continue
         reader = MammoSlicerReader.__new__(MammoSlicerReader)
-        reader.__dict__.update(loader.reader.__dict__)
-        loader.reader = reader
+        reader.__dict__.update(loader.readers[0].__dict__)
+        setattr(loader, "reader", reader)  # noqa: B010 (LoadMammogram's attribute, not LoadImage's)
         loader.readers = [reader]
         changed += 1
     return changed

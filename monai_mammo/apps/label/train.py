@@ -3,7 +3,8 @@
 MONAI Label runs a train task in a child process (``POST /train/<model>``) and shows its last output lines in
 ``GET /train/``; this task runs the bundle's ``training`` (``monai.bundle.run``, as ``python -m monai.bundle run
 training`` does) on a datalist written from the datastore, its output being the task's (epochs, losses,
-validation), then puts the best model in place of the served one atomically: the infer task sees the new file and loads it at its next request, without a restart.
+validation), then puts the best model in place of the served one atomically: the infer task sees the new
+file and loads it at its next request, without a restart.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monai.bundle import run as bundle_run
 from monai.utils import optional_import
@@ -25,7 +26,10 @@ from monai_mammo.apps.label.bundle import MammoBundle
 from monai_mammo.apps.label.datastore import class_index, read_class_label
 from monai_mammo.apps.label.infer import resolve_image_path
 
-TrainTask, _ = optional_import("monailabel.interfaces.tasks.train", name="TrainTask", as_type="base")
+if TYPE_CHECKING:
+    from monailabel.interfaces.tasks.train import TrainTask
+else:
+    TrainTask, _ = optional_import("monailabel.interfaces.tasks.train", name="TrainTask", as_type="base")
 
 __all__ = ["BundleClassificationTrainTask", "labelled_items"]
 
