@@ -1,417 +1,283 @@
 """Experiment: does cross-dimensional transfer (Inbaraj et al., 2025) help ultrasound with few labels?
 
-Target ultrasound: the shared BUSI part (exact and near-exact duplicates removed) at 64x64, and BreastMNIST's
-official split (28x28). Source mammography: the shared mini-MIAS part plus synthetic mammograms. For 10%, 25% and
-100% of the target's training labels (chosen by :func:`monai_mammo.data.limited_label_subset`), three methods:
+Everything runs through the product. The datalist is made by the CLI: ``python -m monai_mammo prepare busi
+--duplicates remove`` (the shared BUSI part, near-duplicates removed, a test part of 20% and 5 folds) and
+``python -m monai_mammo prepare mias`` (the shared mini-MIAS part, split by woman the same way), merged; fold 0
+validates, the other folds train. Each model is the ``breast_cross_transfer`` bundle's ``training``
+(``bundles/breast_cross_transfer/configs/train.yaml``) with ``--label_fraction`` of the ultrasound (target) training
+labels, and the bundle's own test evaluation of its final model on the BUSI test images. Three methods, the same
+encoder and settings, in the same run:
 
-- ``us_only``: the network trained on the target labels only;
-- ``plain_ft``: plain transfer: the same network without modality-specific parts trained on mammography, then
-  all of it fine-tuned on the target;
-- ``cross_dim``: the three phases: pretraining on mixed data (balanced, sum of per-modality losses), fine-tuning
-  per modality, interpolation ``w' = a w + (1 - a) w_cross`` with ``a`` chosen on validation data.
+- ``us_only``: one-modality training, the bundle with ``benchmarks/configs/breast_cross_transfer_target_only.yaml``
+  (no phase 1, phase 2 on the target labels alone);
+- ``plain_ft``: plain transfer, the bundle with ``benchmarks/configs/breast_cross_transfer_plain_transfer.yaml`` (the
+  network without modality-specific parts trained on mammography, then all of it fine-tuned on the target);
+- ``cross_dim``: the bundle as it is: the three phases (mixed pretraining with balanced modalities and the sum of
+  the per-modality losses, fine-tuning per modality, ``w' = a w + (1 - a) w_cross`` with ``a`` chosen on the
+  validation fold).
 
-Every fine-tuning keeps the epoch with the best validation AUC; ``a`` is chosen on validation data; the test
-split is only predicted once per run. Metrics on the test split: accuracy, sensitivity, precision, F1, AUC (the
-positive class is malignant for BreastMNIST; the macro mean over normal/benign/malignant for BUSI), the mean
-over seeds with a 95% percentile-bootstrap interval over the test cases of that mean, and the SD over seeds.
+Every fine-tuning keeps the epoch with the best validation AUC, ``a`` is chosen on validation data, and the test
+images are predicted once per run. Metrics on the test images (macro means over normal / benign / malignant):
+accuracy, sensitivity, precision, F1, AUC, each the mean over seeds with a 95% percentile-bootstrap interval over
+the test images of that mean, and the SD over seeds; and the difference of ``cross_dim`` to each baseline with a
+paired bootstrap interval.
 
-Run:  python benchmarks/bench_cross_transfer.py [--quick] [--datasets busi breastmnist] [--threads 1]
-Writes benchmarks/results/bench_cross_transfer.json (figures only) and prints a Markdown table. The published
-results ran the two datasets side by side and merged them:
-    python benchmarks/bench_cross_transfer.py --datasets busi --out /tmp/busi.json &
-    python benchmarks/bench_cross_transfer.py --datasets breastmnist --out /tmp/bmnist.json
-    python benchmarks/bench_cross_transfer.py --merge /tmp/busi.json /tmp/bmnist.json
+Run::
+
+    python benchmarks/bench_cross_transfer.py [--seeds 0 1 2] [--fractions 0.1 1.0] [--pretrain-epochs 6]
+        [--finetune-epochs 8] [--threads 1] [--work-dir /tmp/bench_cross_transfer] [--quick]
+    python benchmarks/bench_cross_transfer.py --merge part1.json part2.json  # runs of separate fractions
+
+Writes ``benchmarks/results/bench_cross_transfer.json`` (figures and the bundle commands) and prints a Markdown
+table; the models stay in ``--work-dir``.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import hashlib
 import json
+import os
 import platform
+import shlex
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from monai.data import Dataset
-from monai.engines import SupervisedEvaluator
-from monai.handlers import LrScheduleHandler, from_engine
-from monai.transforms import Activationsd
-from PIL import Image
-from torch.utils.data import DataLoader, RandomSampler
+from ignite.engine import Events
+from monai.bundle import ConfigWorkflow
 
-from monai_mammo.data import ModalityBalancedSampler, limited_label_subset
-from monai_mammo.data.synthetic.mammography import SyntheticMammograms
-from monai_mammo.engines import CrossModalTrainer, CrossModalTransfer, ModalityPrepareBatch
-from monai_mammo.metrics import ClassificationMetrics, bootstrap_ci, classification_metrics
-from monai_mammo.networks import BatchNormMode
-from monai_mammo.networks.nets import CrossDimensionalClassifier
-from monai_mammo.optimizers import inverse_time_scheduler
+from monai_mammo.metrics import bootstrap_ci, classification_metrics
+from monai_mammo.utils import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+CONFIGS = ROOT / "bundles" / "breast_cross_transfer" / "configs"
+TRAIN, META = CONFIGS / "train.yaml", CONFIGS / "metadata.json"
+OVERLAYS = {
+    "us_only": [ROOT / "benchmarks" / "configs" / "breast_cross_transfer_target_only.yaml"],
+    "plain_ft": [ROOT / "benchmarks" / "configs" / "breast_cross_transfer_plain_transfer.yaml"],
+    "cross_dim": [],
+}
 METRICS = ("accuracy", "sensitivity", "precision", "f1", "auc")
-METHODS = ("us_only", "plain_ft", "cross_dim")
+NUM_CLASSES = 3
 
 
-def zscore(images: np.ndarray) -> np.ndarray:
-    """Per-image z-score normalisation (SPEC), (N, H, W) -> (N, 1, H, W) float32."""
-    x = images.astype(np.float32)
-    mean = x.mean(axis=(1, 2), keepdims=True)
-    std = x.std(axis=(1, 2), keepdims=True) + 1e-6
-    return ((x - mean) / std)[:, None]
-
-
-def resize(img: Image.Image, size: int) -> np.ndarray:
-    return np.asarray(img.convert("L").resize((size, size), Image.Resampling.BOX), dtype=np.float32)
-
-
-def load_busi(size: int) -> tuple[dict[str, list[dict]], dict]:
-    """BUSI images (masks skipped), duplicates removed, stratified 60/20/20 split fixed by seed 0."""
-    names = {"normal": 0, "benign": 1, "malignant": 2}
-    raw = []
-    for cls, label in names.items():
-        for path in sorted((DATA / "busi" / cls).glob("*.png")):
-            if "_mask" in path.name:
-                continue
-            with Image.open(path) as img:
-                thumb = resize(img, 32)
-                raw.append({"path": path.name, "label": label, "image": resize(img, size), "thumb": thumb})
-    # duplicates: BUSI holds repeated scans (the same image saved twice, sometimes under two classes). Two images
-    # are copies when their 32x32 thumbnails differ by < 15 grey levels on average (checked by eye on the shared
-    # part: every pair below is a copy, none above). Copies are grouped (connected components); a group keeps one
-    # image, and is dropped whole when its copies disagree on the class.
-    thumbs = np.stack([it["thumb"].reshape(-1) for it in raw])
-    near = np.abs(thumbs[:, None] - thumbs[None]).mean(-1) < 15.0
-    parent = list(range(len(raw)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
-        parent[root(int(j))] = root(int(i))
-    groups: dict[int, list[int]] = {}
-    for i in range(len(raw)):
-        groups.setdefault(root(i), []).append(i)
-    keep, dropped, conflicts = [], 0, 0
-    for members in groups.values():
-        if len({raw[i]["label"] for i in members}) > 1:
-            conflicts += len(members)
-            continue
-        keep.append(raw[members[0]])
-        dropped += len(members) - 1
-    rng = np.random.default_rng(0)
-    split: dict[str, list[dict]] = {"train": [], "val": [], "test": []}
-    for label in names.values():
-        group = [it for it in keep if it["label"] == label]
-        order = rng.permutation(len(group))
-        n_test, n_val = round(0.2 * len(group)), round(0.2 * len(group))
-        for k, j in enumerate(order):
-            part = "test" if k < n_test else "val" if k < n_test + n_val else "train"
-            it = group[j]
-            split[part].append({"image": it["image"], "label": it["label"], "patient_id": it["path"]})
-    info = {
-        "images": len(raw),
-        "duplicate_copies_dropped": dropped,
-        "images_in_groups_with_conflicting_labels_dropped": conflicts,
-        "images_kept": len(keep),
+def prepare_datalist(work_dir: Path, seed: int) -> Path:
+    """BUSI (de-duplicated) and mini-MIAS datalists by the product's CLI, merged into one."""
+    parts = {}
+    for name, extra in (("busi", ["--duplicates", "remove"]), ("mias", [])):
+        out = work_dir / f"{name}.json"
+        folder = DATA / ("busi" if name == "busi" else "mini-mias")
+        cmd = [sys.executable, "-m", "monai_mammo", "prepare", name, str(folder), "-o", str(out), "--absolute"]
+        cmd += ["--seed", str(seed), *extra]
+        print("$", " ".join(cmd), flush=True)
+        if not out.is_file():  # a datalist made by an earlier run in the same --work-dir is reused
+            subprocess.run(cmd, check=True, cwd=ROOT)
+        parts[name] = json.loads(out.read_text())
+    # only the keys both datalists have: the bundle's DataLoader cannot collate a batch whose items differ in keys
+    # (MIAS items carry laterality, view, abnormalities ... that BUSI items lack)
+    keep = ("image", "label", "class_name", "modality", "patient_id", "fold")
+    merged = {
+        key: [{k: it[k] for k in keep if k in it} for it in parts["busi"][key] + parts["mias"][key]]
+        for key in ("training", "test")
     }
-    return split, info
+    path = work_dir / "busi_mias.json"
+    atomic_write_text(path, json.dumps(merged, indent=1))
+    return path
 
 
-def load_breastmnist() -> tuple[dict[str, list[dict]], dict]:
-    """BreastMNIST's official split; labels flipped so that malignant = 1 (the positive class)."""
-    npz = np.load(DATA / "breastmnist" / "breastmnist.npz")
-    split = {}
-    for part in ("train", "val", "test"):
-        images, labels = npz[f"{part}_images"], 1 - npz[f"{part}_labels"].reshape(-1).astype(int)
-        split[part] = [
-            {"image": im.astype(np.float32), "label": int(y), "patient_id": f"{part}{i}"}
-            for i, (im, y) in enumerate(zip(images, labels, strict=True))
-        ]
-    return split, {"md5": hashlib.md5((DATA / "breastmnist" / "breastmnist.npz").read_bytes()).hexdigest()}
+def cli(files: list[Path], overrides: dict[str, Any]) -> str:
+    """The ``python -m monai.bundle run training`` command of a run (paths relative to the repository)."""
+    names = [str(p.relative_to(ROOT)) for p in files]
+    config = names[0] if len(names) == 1 else '"[' + ",".join(f"'{n}'" for n in names) + ']"'
+    args = " ".join(f"--{k} {shlex.quote(v if isinstance(v, str) else json.dumps(v))}" for k, v in overrides.items())
+    return f"python -m monai.bundle run training --config_file {config} {args}"
 
 
-def load_mammography(size: int, num_synthetic: int, binary: bool) -> list[dict]:
-    """mini-MIAS (image label: normal, else the worst severity) plus synthetic mammograms, at ``size``."""
-    worst: dict[str, int] = {}
-    for line in (DATA / "mini-mias" / "Info.txt").read_text(errors="ignore").splitlines():
-        parts = line.split()
-        if not parts or not parts[0].startswith("mdb") or len(parts) < 3:
-            continue
-        label = 0 if parts[2] == "NORM" else 2 if len(parts) > 3 and parts[3] == "M" else 1
-        worst[parts[0]] = max(worst.get(parts[0], 0), label)
-    items = []
-    for ref, label in sorted(worst.items()):
-        path = DATA / "mini-mias" / f"{ref}.png"
-        if path.is_file():
-            with Image.open(path) as img:
-                items.append({"image": resize(img, size), "label": label})
-    gen = SyntheticMammograms(image_size=128, seed=0, markers=False)
-    for i in range(num_synthetic):
-        s = gen[i]
-        items.append({"image": resize(Image.fromarray((s.image * 255).astype(np.uint8)), size), "label": s.label})
-    if binary:  # BreastMNIST's task: malignant vs the rest
-        for it in items:
-            it["label"] = int(it["label"] == 2)
-    return items
-
-
-def to_items(items: list[dict], modality: str) -> list[dict]:
-    images = zscore(np.stack([it["image"] for it in items]))
-    return [
-        {
-            "image": torch.from_numpy(im),
-            "label": int(it["label"]),
-            "modality": modality,
-            "patient_id": str(it.get("patient_id") or ""),
-        }
-        for im, it in zip(images, items, strict=True)
-    ]
-
-
-def make_net(num_classes: dict, cfg: dict, cross: bool) -> CrossDimensionalClassifier:
-    return CrossDimensionalClassifier(
-        "small_cnn_classifier",
-        backbone_kwargs={"channels": cfg["channels"]},
-        num_classes=num_classes,
-        modalities=("MG", "US"),
-        modality_norm=cross,
-        adapter=cross,
-        dropout=0.2,
+def run_bundle(method: str, overrides: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """One bundle ``training`` run; returns the test images' probabilities and labels, ``a``, the bundle's AUC."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # a fresh run, not a resumed one
+    files = [TRAIN, *OVERLAYS[method]]
+    overrides = {**overrides, "run_dir": str(run_dir)}
+    workflow = ConfigWorkflow(
+        config_file=[str(f) for f in files], meta_file=str(META), run_id="training", logging_file=False, **overrides
     )
+    workflow.initialize()
+    records: list[dict[str, Any]] = []
+
+    def _keep(engine: Any) -> None:
+        for item in engine.state.output:
+            records.append({"label": int(item["label"]), "probabilities": item["pred"].detach().cpu().numpy()})
+
+    workflow.parser.get_parsed_content("test#evaluator").add_event_handler(Events.ITERATION_COMPLETED, _keep)
+    workflow.run()
+    transfer = workflow.parser.get_parsed_content("transferring#engine")
+    workflow.finalize()
+    report = json.loads((run_dir / "eval" / "test_report.json").read_text())
+    return {
+        "y": np.asarray([r["label"] for r in records]),
+        "p": np.stack([r["probabilities"] for r in records]),
+        "alpha": float(transfer.state.metrics["alpha"]),
+        "bundle_auc": report["metrics"]["auc"],
+    }
 
 
-def evaluator_for(net, items, num_classes: int, cfg: dict) -> SupervisedEvaluator:
-    return SupervisedEvaluator(
-        device=torch.device("cpu"),
-        val_data_loader=DataLoader(Dataset(items), batch_size=128),
-        network=net,
-        prepare_batch=ModalityPrepareBatch(),
-        postprocessing=Activationsd("pred", softmax=True),
-        key_val_metric={
-            "val_auc": ClassificationMetrics(num_classes, "auc", output_transform=from_engine(["pred", "label"]))
-        },
-    )
-
-
-def train(net, items, epochs: int, cfg: dict, seed: int, val=None, num_classes=None, balanced=False) -> None:
-    """One phase; with ``val`` items the weights of the epoch with the best validation AUC are kept."""
-    torch.manual_seed(seed)
-    if balanced:
-        sampler = ModalityBalancedSampler([it["modality"] for it in items], cfg["pretrain_per_modality"], seed=seed)
-    else:
-        n = max(len(items), cfg["min_samples_per_epoch"])
-        sampler = RandomSampler(
-            items, replacement=n > len(items), num_samples=n, generator=torch.Generator().manual_seed(seed)
-        )
-    loader = DataLoader(Dataset(items), batch_size=cfg["batch_size"], sampler=sampler)
-    opt = torch.optim.Adam(net.parameters(), cfg["lr0"], weight_decay=1e-4)
-    trainer = CrossModalTrainer(
-        device=torch.device("cpu"), max_epochs=epochs, train_data_loader=loader, network=net, optimizer=opt
-    )
-    LrScheduleHandler(inverse_time_scheduler(opt, cfg["beta"]), print_lr=False).attach(trainer)
-    if val is not None:
-        evaluator = evaluator_for(net, val, num_classes, cfg)
-        best = {"auc": -1.0, "state": None}
-
-        def validate(engine) -> None:
-            evaluator.run()
-            auc = evaluator.state.metrics["val_auc"]
-            if auc > best["auc"]:
-                best.update(auc=auc, state=copy.deepcopy(net.state_dict()))
-
-        from ignite.engine import Events
-
-        trainer.add_event_handler(Events.EPOCH_COMPLETED, validate)
-    trainer.run()
-    if val is not None and best["state"] is not None:
-        net.load_state_dict(best["state"])
-
-
-@torch.no_grad()
-def predict(net, items) -> np.ndarray:
-    net.eval()
-    x = torch.stack([it["image"] for it in items])
-    return torch.softmax(net(x, "US"), dim=1).numpy()
-
-
-def run_method(method, data, mg, num_classes, cfg, seed, fraction, cache) -> np.ndarray:
-    us_train = limited_label_subset(data["train"], fraction, seed=seed)
-    classes = {"MG": 2 if num_classes == 2 else 3, "US": num_classes}
-    if method == "us_only":
-        torch.manual_seed(seed)
-        net = make_net(classes, cfg, cross=True)
-        train(net, us_train, cfg["finetune_epochs"], cfg, seed, val=data["val"], num_classes=num_classes)
-    elif method == "plain_ft":
-        if ("plain", seed) not in cache:  # the mammography model does not depend on the target fraction
-            torch.manual_seed(seed)
-            net = make_net(classes, cfg, cross=False)
-            train(net, mg, cfg["pretrain_epochs"], cfg, seed)
-            cache["plain", seed] = copy.deepcopy(net.state_dict())
-        net = make_net(classes, cfg, cross=False)
-        net.load_state_dict(cache["plain", seed])
-        train(net, us_train, cfg["finetune_epochs"], cfg, seed, val=data["val"], num_classes=num_classes)
-    else:
-        torch.manual_seed(seed)
-        net = make_net(classes, cfg, cross=True)
-        train(net, mg + us_train, cfg["pretrain_epochs"], cfg, seed, balanced=True)  # phase 1
-        pretrained = copy.deepcopy(net.state_dict())
-        train(net, us_train, cfg["finetune_epochs"], cfg, seed, val=data["val"], num_classes=num_classes)  # phase 2
-        w_target = copy.deepcopy(net.state_dict())
-        net.load_state_dict(pretrained)
-        train(net, mg, cfg["source_finetune_epochs"], cfg, seed)  # phase 2, the source modality
-        w_cross = copy.deepcopy(net.state_dict())
-        transfer = CrossModalTransfer(  # phase 3
-            net,
-            w_target,
-            w_cross,
-            evaluator_for(net, data["val"], num_classes, cfg),
-            alphas=cfg["alphas"],
-            bn_mode=BatchNormMode.RECOMPUTE,
-            bn_loader=DataLoader(Dataset(us_train), batch_size=64),
-        )
-        transfer.run()
-        cache.setdefault("alpha", []).append(transfer.state.metrics["alpha"])
-    return predict(net, data["test"])
-
-
-def summarise(y: np.ndarray, probs: list[np.ndarray], num_classes: int, n_boot: int) -> dict:
+def summarise(y: np.ndarray, probs: list[np.ndarray], n_boot: int) -> dict[str, Any]:
+    """Per metric: the mean over seeds with a bootstrap CI over the test images, the SD and the seeds' values."""
     out = {}
     for name in METRICS:
 
-        def mean_metric(y_, *ps, name=name):
-            return float(np.mean([classification_metrics(y_, p, num_classes)[name] for p in ps]))
+        def mean_metric(y_: np.ndarray, *ps: np.ndarray, name: str = name) -> float:
+            return float(np.mean([classification_metrics(y_, p, NUM_CLASSES)[name] for p in ps]))
 
-        per_seed = [classification_metrics(y, p, num_classes)[name] for p in probs]
+        per_seed = [float(classification_metrics(y, p, NUM_CLASSES)[name]) for p in probs]
         ci = bootstrap_ci(mean_metric, y, *probs, n_boot=n_boot, seed=0)
         out[name] = {
             "mean": ci.value,
             "ci": [ci.low, ci.high],
             "sd_over_seeds": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0,
-            "per_seed": [float(v) for v in per_seed],
+            "per_seed": per_seed,
         }
+    return out
+
+
+def difference(y: np.ndarray, probs: list[np.ndarray], base: list[np.ndarray], n_boot: int) -> dict[str, Any]:
+    """``cross_dim`` minus a baseline, per metric: mean over seeds, paired bootstrap CI over the test images."""
+    out = {}
+    k = len(probs)
+    for name in METRICS:
+
+        def diff(y_: np.ndarray, *ps: np.ndarray, name: str = name) -> float:
+            scores = [classification_metrics(y_, p, NUM_CLASSES)[name] for p in ps]
+            return float(np.mean(scores[:k]) - np.mean(scores[k:]))
+
+        ci = bootstrap_ci(diff, y, *probs, *base, n_boot=n_boot, seed=0)
+        out[name] = {"value": ci.value, "ci": [ci.low, ci.high]}
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--fractions", type=float, nargs="+", default=[0.1, 1.0], help="the bundle's label_fraction")
+    parser.add_argument("--image-size", type=int, default=64, help="the bundle's image_size")
+    parser.add_argument("--pretrain-epochs", type=int, default=6, help="the bundle's pretrain_epochs")
+    parser.add_argument("--finetune-epochs", type=int, default=8, help="the bundle's finetune_epochs")
+    parser.add_argument("--batch-size", type=int, default=32, help="the bundle's batch_size")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="the bundle's learning_rate (lr0)")
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=1, help="the bundle's num_threads")
     parser.add_argument("--quick", action="store_true", help="tiny settings, to check the script")
-    parser.add_argument("--datasets", nargs="+", default=["busi", "breastmnist"], choices=["busi", "breastmnist"])
-    parser.add_argument("--merge", nargs="+", help="JSON files of runs on separate datasets to merge into --out")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench_cross_transfer"))
+    parser.add_argument("--merge", nargs="+", type=Path, help="merge these result files (e.g. one per fraction)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_cross_transfer.json"))
     args = parser.parse_args()
     if args.merge:
-        parts = [json.loads(Path(p).read_text()) for p in args.merge]
-        merged = {**parts[0], "datasets": {k: v for p in parts for k, v in p["datasets"].items()}}
-        merged["total_seconds"] = {
-            p_name: part["total_seconds"] for p_name, part in zip(args.merge, parts, strict=True)
-        }
-        merged.pop("partial", None)
-        Path(args.out).write_text(json.dumps(merged, indent=1))
+        parts = [json.loads(p.read_text()) for p in args.merge]
+        merged = {**parts[0], "results": {}, "differences": {}, "total_seconds": {}}
+        for part in parts:
+            merged["results"].update(part["results"])
+            merged["differences"].update(part["differences"])
+            merged["total_seconds"][part["settings"]["out"]] = part["total_seconds"]
+        merged["settings"]["fractions"] = [f for p in parts for f in p["settings"]["fractions"]]
+        atomic_write_text(Path(args.out), json.dumps(merged, indent=1))
         print(markdown(merged))
         return
-    torch.set_num_threads(args.threads)
-    cfg = {
-        "channels": (16, 32, 64),
-        "batch_size": 32,
-        "lr0": 1e-3,
-        "beta": 0.1,
-        "pretrain_epochs": 10,
-        "finetune_epochs": 12,
-        "source_finetune_epochs": 4,
-        "pretrain_per_modality": 192,
-        "min_samples_per_epoch": 64,
-        "alphas": [round(a, 2) for a in np.linspace(0, 1, 11)],
-        "num_synthetic_mg": 300,
-        "seeds": [0, 1, 2],
-        "fractions": [0.1, 0.25, 1.0],
-        "n_boot": 1000,
-        "busi_size": 64,
-    }
     if args.quick:
-        cfg.update(
-            pretrain_epochs=1,
-            finetune_epochs=1,
-            source_finetune_epochs=1,
-            seeds=[0, 1],
-            fractions=[0.25],
-            num_synthetic_mg=12,
-            n_boot=50,
-            alphas=[0.0, 0.5, 1.0],
-            pretrain_per_modality=32,
-        )
+        args.seeds, args.fractions, args.pretrain_epochs, args.finetune_epochs, args.n_boot = [0], [0.25], 1, 1, 50
+    torch.set_num_threads(args.threads)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    results: dict = {"settings": cfg, "datasets": {}, "platform": platform.platform(), "torch": torch.__version__}
-    for dataset in args.datasets:
-        t_data = time.time()
-        if dataset == "busi":
-            split, info = load_busi(cfg["busi_size"])
-            size, num_classes = cfg["busi_size"], 3
-        else:
-            split, info = load_breastmnist()
-            size, num_classes = 28, 2
-        data = {k: to_items(v, "US") for k, v in split.items()}
-        mg = to_items(load_mammography(size, cfg["num_synthetic_mg"], binary=num_classes == 2), "MG")
-        info.update({k: len(v) for k, v in data.items()}, mammography=len(mg), image_size=size)
-        y = np.array([it["label"] for it in data["test"]])
-        entry: dict = {"info": info, "results": {}}
-        print(dataset, info, f"loaded in {time.time() - t_data:.0f}s", flush=True)
-        cache: dict = {}
-        for fraction in cfg["fractions"]:
-            n_labels = len(limited_label_subset(data["train"], fraction, seed=0))
-            for method in METHODS:
-                t = time.time()
-                cache.pop("alpha", None)
-                probs = [run_method(method, data, mg, num_classes, cfg, s, fraction, cache) for s in cfg["seeds"]]
-                summary = summarise(y, probs, num_classes, cfg["n_boot"])
-                summary["seconds"] = round(time.time() - t, 1)
-                summary["target_train_labels"] = n_labels
-                if method == "cross_dim":
-                    summary["alpha_per_seed"] = cache.get("alpha", [])
-                entry["results"][f"{method}@{fraction}"] = summary
-                print(
-                    dataset,
-                    fraction,
-                    method,
-                    {m: round(summary[m]["mean"], 3) for m in METRICS},
-                    f"{summary['seconds']}s",
-                    flush=True,
-                )
-        results["datasets"][dataset] = entry
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({**results, "partial": True}, indent=1))  # in case of a stop
+    datalist = prepare_datalist(args.work_dir, seed=0)
+    common: dict[str, Any] = {
+        "datalist": str(datalist),
+        "backbone": "small_cnn_classifier",
+        "backbone_kwargs": {"channels": [16, 32, 64]},
+        "image_size": args.image_size,
+        "pretrain_epochs": args.pretrain_epochs,
+        "finetune_epochs": args.finetune_epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "num_threads": args.threads,
+        "n_boot": 200,
+    }
+    lists = json.loads(datalist.read_text())
+    results: dict[str, Any] = {
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "datalist_commands": [
+            "python -m monai_mammo prepare busi ../shared/data/busi -o busi.json --absolute --seed 0 "
+            "--duplicates remove",
+            "python -m monai_mammo prepare mias ../shared/data/mini-mias -o mias.json --absolute --seed 0",
+            "then {'training': busi + mias training, 'test': busi + mias test} as busi_mias.json, each item with "
+            "image, label, class_name, modality, patient_id, fold only",
+        ],
+        "data": {
+            f"{part}_{modality}": sum(1 for it in lists[part] if it["modality"] == modality)
+            for part in ("training", "test")
+            for modality in ("US", "MG")
+        },
+        "commands": {m: cli([TRAIN, *OVERLAYS[m]], {**common, "datalist": "busi_mias.json"}) for m in OVERLAYS},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "torch_threads": args.threads,
+            "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+            "platform": platform.platform(),
+            "torch": torch.__version__,
+        },
+        "results": {},
+        "differences": {},
+    }
+    for fraction in args.fractions:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for method in OVERLAYS:
+            t = time.time()
+            runs[method] = []
+            for seed in args.seeds:
+                overrides = {**common, "label_fraction": fraction, "seed": seed}
+                run_dir = args.work_dir / f"{method}_{fraction:g}_{seed}"
+                runs[method].append(run_bundle(method, overrides, run_dir))
+            y = runs[method][0]["y"]
+            if any(not np.array_equal(r["y"], y) for r in runs[method]):
+                raise RuntimeError("the test images differ between seeds.")
+            summary = summarise(y, [r["p"] for r in runs[method]], args.n_boot)
+            summary["seconds"] = round(time.time() - t, 1)
+            summary["test_images"] = len(y)
+            summary["bundle_auc_per_seed"] = [r["bundle_auc"] for r in runs[method]]
+            if method == "cross_dim":
+                summary["alpha_per_seed"] = [r["alpha"] for r in runs[method]]
+            results["results"][f"{method}@{fraction:g}"] = summary
+            print(fraction, method, {m: round(summary[m]["mean"], 3) for m in METRICS}, f"{summary['seconds']}s")
+        y = runs["cross_dim"][0]["y"]
+        cross = [r["p"] for r in runs["cross_dim"]]
+        for base in ("us_only", "plain_ft"):
+            results["differences"][f"cross_dim-{base}@{fraction:g}"] = difference(
+                y, cross, [r["p"] for r in runs[base]], args.n_boot
+            )
+        atomic_write_text(Path(args.out), json.dumps({**results, "partial": True}, indent=1))  # in case of a stop
     results["total_seconds"] = round(time.time() - t0, 1)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=1))
+    atomic_write_text(Path(args.out), json.dumps(results, indent=1))
     print(markdown(results))
 
 
-def markdown(results: dict) -> str:
-    lines = []
-    for dataset, entry in results["datasets"].items():
-        lines += [
-            f"### {dataset}",
-            "",
-            "| labels | method | " + " | ".join(METRICS) + " |",
-            "|---|---|" + "---|" * len(METRICS),
-        ]
-        for key, r in entry["results"].items():
-            method, fraction = key.split("@")
-            cells = [
-                f"{r[m]['mean']:.3f} [{r[m]['ci'][0]:.3f}, {r[m]['ci'][1]:.3f}] ±{r[m]['sd_over_seeds']:.3f}"
-                for m in METRICS
-            ]
-            lines.append(
-                f"| {float(fraction):.0%} ({r['target_train_labels']}) | {method} | " + " | ".join(cells) + " |"
-            )
-        lines.append("")
-    return "\n".join(lines)
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables: the methods, then the differences to the baselines."""
+    lines = ["| labels | method | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
+    for key, r in results["results"].items():
+        method, fraction = key.split("@")
+        cells = [f"{r[m]['mean']:.3f} [{r[m]['ci'][0]:.3f}, {r[m]['ci'][1]:.3f}]" for m in METRICS]
+        lines.append(f"| {float(fraction):.0%} | {method} | " + " | ".join(cells) + " |")
+    lines += ["", "| labels | difference | " + " | ".join(METRICS) + " |", "|---|---|" + "---|" * len(METRICS)]
+    for key, d in results["differences"].items():
+        name, fraction = key.split("@")
+        cells = [f"{d[m]['value']:+.3f} [{d[m]['ci'][0]:+.3f}, {d[m]['ci'][1]:+.3f}]" for m in METRICS]
+        lines.append(f"| {float(fraction):.0%} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

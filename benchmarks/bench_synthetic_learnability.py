@@ -1,6 +1,8 @@
 """Is the synthetic data learnable from local cues, and not from global intensity statistics?
 
-Trains a small CNN briefly (CPU) on synthetic images of seed 0 and tests it on fresh images of another seed;
+Trains the registered small CNN (``monai_mammo.networks.get_network("small_cnn_classifier", channels=(8, 16, 32,
+64))``: four 3x3 conv-batch-norm-ReLU blocks with max pooling between them, global average pooling, a linear layer)
+briefly (CPU) on synthetic images of seed 0 and tests it on fresh images of another seed;
 trains a logistic regression on global intensity statistics (mean, std, percentiles, 32-bin histogram) on the
 same images. The CNN should be well above chance, the statistics classifier near chance (1/3).
 
@@ -25,8 +27,11 @@ import torch
 from torch import nn
 
 from monai_mammo.data.synthetic import SyntheticMammograms, SyntheticUltrasounds
+from monai_mammo.networks import get_network
+from monai_mammo.utils import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_synthetic_learnability.json"
+CHANNELS = (8, 16, 32, 64)  # the registered small_cnn_classifier's blocks (3x3 conv, batch norm, ReLU, max pooling)
 
 
 def make_images(modality: str, size: int, seed: int, count: int, **kwargs) -> tuple[np.ndarray, np.ndarray, float]:
@@ -63,24 +68,9 @@ def logistic_regression(x_train, y_train, x_test, weight_decay: float = 1e-3) ->
         return model(torch.tensor((x_test - mean) / std, dtype=torch.float32)).argmax(1).numpy()
 
 
-class SmallCNN(nn.Sequential):
-    """Four conv layers (the first 5x5 with stride 2), max pooling, a global max pool: lesions are small and local."""
-
-    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 64)) -> None:
-        layers: list[nn.Module] = []
-        c = 1
-        for k, w in enumerate(widths):
-            conv = nn.Conv2d(c, w, 5, stride=2, padding=2) if k == 0 else nn.Conv2d(c, w, 3, padding=1)
-            layers += [conv, nn.BatchNorm2d(w), nn.ReLU()]
-            layers += [nn.MaxPool2d(2)] if k < len(widths) - 1 else []
-            c = w
-        layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c, 3)]
-        super().__init__(*layers)
-
-
 def train_cnn(x_train, y_train, x_test, epochs: int, seconds: float, batch: int = 32, seed: int = 0):
     torch.manual_seed(seed)
-    model = SmallCNN()
+    model = get_network("small_cnn_classifier", num_classes=3, channels=CHANNELS)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     xt, yt = torch.tensor(x_train[:, None]), torch.tensor(y_train)
     rng = np.random.default_rng(seed)
@@ -146,30 +136,36 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {
-        "command": "python benchmarks/bench_synthetic_learnability.py "
+    command = (
+        "python benchmarks/bench_synthetic_learnability.py "
         + f"--modality {' '.join(args.modality)} --size {args.size} --train {args.train} --test {args.test} "
         + f"--epochs {args.epochs} --seconds {args.seconds:g} --threads {args.threads}"
         + (
             f" --lesion-contrast {args.lesion_contrast[0]:g} {args.lesion_contrast[1]:g}"
             if args.lesion_contrast
             else ""
-        ),
-        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
-        "machine": {
-            "cpu_threads": args.threads,
-            "cpus": os.cpu_count(),
-            "gpu": None,
-            "platform": platform.platform(),
-            "torch": torch.__version__,
-        },
+        )
+    )
+    # a run of some modalities keeps the other modalities' entries of an earlier run in the same file
+    results = json.loads(args.output.read_text()) if args.output.is_file() else {}
+    results.pop("command", None)
+    results.pop("load_average_at_start", None)
+    results["network"] = {"name": "small_cnn_classifier", "channels": list(CHANNELS)}
+    results["machine"] = {
+        "cpu_threads": args.threads,
+        "cpus": os.cpu_count(),
+        "gpu": None,
+        "platform": platform.platform(),
+        "torch": torch.__version__,
     }
     for modality in args.modality:
         kwargs = {"lesion_contrast": args.lesion_contrast} if args.lesion_contrast and modality == "MG" else {}
+        load = [round(x, 1) for x in os.getloadavg()]
         results[modality] = run(modality, args.size, args.train, args.test, args.epochs, args.seconds, **kwargs)
+        results[modality].update(command=command, load_average_at_start=load)
         print(modality, json.dumps(results[modality], indent=1))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    atomic_write_text(args.output, json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
