@@ -20,6 +20,7 @@ Importing this module changes no global state.
 from __future__ import annotations
 
 import difflib
+import gc
 import inspect
 import logging
 import os
@@ -80,12 +81,22 @@ def _frames() -> Iterator[FrameType]:
 
 
 def running_workflow() -> ConfigWorkflow | None:
-    """The innermost ``ConfigWorkflow`` whose method is in the call stack (the one evaluating this config), or
-    ``None`` (a config parsed by a bare ``ConfigParser``)."""
+    """The ``ConfigWorkflow`` running this config: the innermost one whose method is in the call stack, else the
+    one holding the ``ConfigParser`` in the call stack (``workflow.parser.get_parsed_content(...)`` called
+    directly), or ``None`` (a bare ``ConfigParser``)."""
     for frame in _frames():
         candidate = frame.f_locals.get("self")
         if isinstance(candidate, ConfigWorkflow):
             return candidate
+    parser = running_parser()
+    if parser is not None:
+        for ref in gc.get_referrers(parser):
+            if isinstance(ref, ConfigWorkflow) and ref.parser is parser:
+                return ref
+            if isinstance(ref, dict) and ref.get("parser") is parser:
+                for owner in gc.get_referrers(ref):
+                    if isinstance(owner, ConfigWorkflow) and owner.parser is parser:
+                        return owner
     return None
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from monai.bundle import ConfigParser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,13 +22,16 @@ TINY = [
 ]  # fmt: skip
 
 
-def _run(run_id: str, configs: list[str], args: list[str]) -> str:
+def _call(run_id: str, configs: list[str], args: list[str]) -> subprocess.CompletedProcess:
     files = [str(CONFIGS / c) for c in configs]
     config = files[0] if len(files) == 1 else str(files)
     cmd = [sys.executable, "-m", "monai.bundle", "run", run_id, "--config_file", config, *args]
-    proc = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+
+
+def _run(run_id: str, configs: list[str], args: list[str]) -> str:
+    proc = _call(run_id, configs, args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -87,7 +91,7 @@ def test_multi_gpu_overlay_references_resolve():
     parser.read_meta(str(CONFIGS / "metadata.json"))
     for key in (
         "network#find_unused_parameters",
-        "finetune_target#sampler",
+        "finetuning#sampler",
         "target_val_loader#sampler",
         "pretraining#trainer#train_handlers",
         "training",
@@ -98,3 +102,65 @@ def test_multi_gpu_overlay_references_resolve():
     ):
         assert parser.get(key) is not None, key
     assert parser.get("_meta_#network_data_format#outputs#pred#num_channels") == parser.get("num_classes")
+
+
+def test_pretraining_tensorboard_has_the_losses_and_auc(trained):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    run_dir = trained[0]
+    tags = {v.tag for f in (run_dir / "eval" / "pretrain").iterdir() for e in EventFileLoader(str(f)).Load()
+            for v in e.summary.value}  # fmt: skip
+    assert {"loss", "loss_MG", "loss_US", "val_auc"} <= tags
+
+
+def test_finished_phases_keep_small_checkpoints(trained):
+    run_dir = trained[0]
+    for phase in ("pretrain", "finetune_MG", "finetune_US"):
+        (checkpoint,) = (run_dir / "models" / phase).glob("checkpoint_*.pt")
+        assert "network" not in torch.load(checkpoint, weights_only=True), phase
+        assert checkpoint.stat().st_size < 200_000, phase
+
+
+def _state(path):
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def test_killed_training_resumes_to_the_model_of_a_straight_run(tmp_path):
+    """Killed after the first of two fine-tuning epochs on the target modality and started again (the finished
+    phases resume from their small checkpoints), the run ends with the fine-tuned and the transferred models, bit
+    for bit, of a run that went straight through: every phase's checkpoint holds the random states."""
+    (tmp_path / "dataset").mkdir()
+    base = [*TINY, "--dataset_dir", str(tmp_path / "dataset"), "--finetune_epochs", "2", "--pretrain_epochs", "1"]
+    base += ["--finetuning#resume#keep_when_finished", "$None"]  # the fine-tuned network stays in the checkpoints
+    _run("training", ["train.yaml"], [*base, "--run_dir", str(tmp_path / "straight")])
+    kill = (
+        "$[@finetuning#trainer.add_event_handler(ignite.engine.Events.EPOCH_COMPLETED(once=1), lambda e: os._exit(3))"
+        " if @finetune_modality == 'US' else None, @finetuning#trainer.run()]"
+    )
+    args = [*base, "--run_dir", str(tmp_path / "run")]
+    assert _call("training", ["train.yaml"], [*args, "--finetune_one#3", kill]).returncode == 3
+    assert (tmp_path / "run" / "models" / "finetune_US" / "checkpoint_epoch=1.pt").is_file()
+    second = _run("training", ["train.yaml"], args)
+    assert "going on from epoch 1 of 2" in second
+    for path in ("finetune_US/checkpoint_epoch=2.pt", "model.pt"):
+        expected, actual = _state(tmp_path / "straight" / "models" / path), _state(tmp_path / "run" / "models" / path)
+        expected, actual = expected.get("network", expected), actual.get("network", actual)
+        assert expected.keys() == actual.keys() and all(torch.equal(expected[k], actual[k]) for k in expected), path
+
+
+def test_unknown_override_and_missing_model_fail_in_one_line(tmp_path):
+    typo = _call("transfer", ["train.yaml"], ["--run_dir", str(tmp_path), "--finetune_epoch", "1"])
+    assert typo.returncode == 1
+    assert typo.stderr.strip().splitlines()[-1] == (
+        "ConfigOverrideError: unknown override --finetune_epoch (did you mean --finetune_epochs?): no such key in "
+        "train.yaml; nothing was run."
+    )
+    missing = _call("evaluating", ["train.yaml", "evaluate.yaml"], ["--run_dir", str(tmp_path)])
+    assert missing.returncode == 1
+    assert (
+        missing.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"FileNotFoundError: no transferred model at {tmp_path / 'models' / 'model.pt'}: run `training` first"
+        )
+    )

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from monai.bundle import ckpt_export, verify_metadata, verify_net_in_out
 from monai.bundle.scripts import create_workflow
 from PIL import Image
 
+from monai_mammo.apps.bundle_config import ConfigOverrideError
 from monai_mammo.transforms import CropBreastd, LoadMammogramd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,8 +88,8 @@ def test_training_generates_data_trains_both_phases_and_saves(trained: dict[str,
     assert "psnr_bicubic" in log and "best validation PSNR" in log
     models = trained["run"] / "models"
     assert (models / "model.pt").is_file() and (models / "checkpoint_epoch=2.pt").is_file()
-    ckpt = torch.load(models / "checkpoint_epoch=2.pt", map_location="cpu", weights_only=False)
-    assert {"trainer", "generator", "g_optimizer", "discriminator", "d_optimizer"} <= set(ckpt)
+    ckpt = torch.load(models / "checkpoint_epoch=2.pt", map_location="cpu", weights_only=True)
+    assert set(ckpt) == {"trainer", "best", "rng", "finished"}  # finished: no networks/optimisers (model.pt has G)
     assert ckpt["trainer"]["iteration"] == 2 * ckpt["trainer"]["epoch_length"]  # ignite saves the iteration
     assert list((trained["run"] / "eval").glob("events.out.tfevents.*"))  # TensorBoard
 
@@ -137,29 +136,46 @@ def test_bundle_checks(trained: dict[str, Path], tmp_path: Path) -> None:
     assert exported(torch.rand(1, 1, 8, 8)).shape == (1, 1, 16, 16)
 
 
-def test_killed_training_resumes_in_the_right_phase(trained: dict[str, Path], tmp_path: Path) -> None:
-    args = _args(tmp_path / "run", trained["dataset"], pretrain_epochs=2, gan_epochs=4, patches_per_image=4)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        _bundle("training", TRAIN, args), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    first = tmp_path / "run" / "models" / "checkpoint_epoch=1.pt"
-    deadline = time.monotonic() + TIMEOUT
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    saved = [int(re.search(r"=(\d+)", p.name).group(1)) for p in (tmp_path / "run" / "models").glob("checkpoint_*")]
-    assert saved and max(saved) < 6, "the training finished before it was killed"
+def _networks(checkpoint: Path) -> dict[str, torch.Tensor]:
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    return {f"{net}.{k}": v for net in ("generator", "discriminator") for k, v in ckpt[net].items()}
+
+
+def test_killed_training_resumes_to_the_weights_of_a_straight_run(trained: dict[str, Path], tmp_path: Path) -> None:
+    """Killed mid-epoch in the GAN phase and started again from the last epoch checkpoint, the run goes on in the
+    right phase and ends with the generator and discriminator, bit for bit, of a run that went straight through
+    (the checkpoint holds the random states of patch sampling and shuffling)."""
+    full = {"train#resume#keep_when_finished": "$None"}  # keep the networks in the last checkpoint to compare them
+    straight = _args(tmp_path / "straight", trained["dataset"], pretrain_epochs=1, gan_epochs=2, **full)
+    assert _run(_bundle("training", TRAIN, straight)).returncode == 0
+    args = _args(tmp_path / "run", trained["dataset"], pretrain_epochs=1, gan_epochs=2, **full)
+    kill = (
+        "$@train#trainer.add_event_handler(ignite.engine.Events.ITERATION_COMPLETED, lambda e: os._exit(3)"
+        " if e.state.epoch == 2 and e.state.iteration % e.state.epoch_length == 2 else None)"
+    )  # dies at the second iteration of epoch 2 (the first GAN epoch), as a killed process would
+    killed = _run(_bundle("training", TRAIN, [*args, "--training#0", kill]))
+    assert killed.returncode == 3
+    models = tmp_path / "run" / "models"
+    assert sorted(p.name for p in models.glob("checkpoint_*")) == ["checkpoint_epoch=1.pt"]
     resumed = _run(_bundle("run", TRAIN, args))  # `run` is the other run id (MONAI Label's)
     assert resumed.returncode == 0
     log = resumed.stdout + resumed.stderr
-    assert f"going on from epoch {max(saved)} of 6" in log
-    phases = _phases(log)
-    assert [e for e, _, _ in phases] == list(range(max(saved) + 1, 7))
-    assert all(phase == ("pretrain" if e <= 2 else "gan") for e, _, phase in phases)
-    ckpt = torch.load(tmp_path / "run" / "models" / "checkpoint_epoch=6.pt", map_location="cpu", weights_only=False)
-    assert ckpt["trainer"]["iteration"] == 6 * ckpt["trainer"]["epoch_length"]
+    assert "going on from epoch 1 of 3" in log
+    assert _phases(log) == [(2, 3, "gan"), (3, 3, "gan")]
+    expected = _networks(tmp_path / "straight" / "models" / "checkpoint_epoch=3.pt")
+    actual = _networks(models / "checkpoint_epoch=3.pt")
+    assert expected.keys() == actual.keys() and all(torch.equal(expected[k], actual[k]) for k in expected)
+
+
+def test_missing_generator_says_where_and_to_train_first(tmp_path: Path) -> None:
+    proc = _run(_bundle("inference", _configs("inference.yaml"), _args(tmp_path / "run", tmp_path)))
+    model = tmp_path / "run" / "models" / "model.pt"
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"FileNotFoundError: no trained generator at {model}: run `training` first")
+    )
 
 
 def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -> None:
@@ -181,6 +197,12 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
         ({"patch_size": 15}, ValueError, "patch_size must be positive multiples of scale_factor=2"),
         ({"dataset_dir": "/nonexistent/mammo_data"}, FileNotFoundError, "dataset_dir '/nonexistent/mammo_data' does"),
         ({"datalist": "/nonexistent/datalist.json"}, FileNotFoundError, "datalist '/nonexistent/datalist.json'"),
+        ({"scale_factr": 2}, ConfigOverrideError, r"unknown override --scale_factr \(did you mean --scale_factor\?\)"),
+        (
+            {"synthetic#num_imagez": 2},
+            ConfigOverrideError,
+            r"--synthetic#num_imagez \(did you mean --synthetic#num_images",
+        ),
     ],
 )
 def test_bad_overrides_fail_at_start(tmp_path: Path, override: dict, error: type, match: str) -> None:

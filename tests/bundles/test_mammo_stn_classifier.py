@@ -122,23 +122,46 @@ def test_inference_on_unlabelled_images(trained: tuple[Path, str, Path], tmp_pat
     assert json.loads((tmp_path / "predictions.json").read_text())["predictions"][0]["label"] is None
 
 
-def test_killed_training_resumes_to_the_planned_epochs(dataset: Path, tmp_path: Path) -> None:
-    overrides = {"dataset_dir": dataset, "run_dir": tmp_path, "epochs": 2}
+def _network(checkpoint: Path) -> dict[str, torch.Tensor]:
+    return torch.load(checkpoint, map_location="cpu", weights_only=True)["network"]
+
+
+def test_killed_training_resumes_to_the_weights_of_a_straight_run(dataset: Path, tmp_path: Path) -> None:
+    """Killed after epoch 1 of 2 and started again, the run ends with the weights, bit for bit, of one that ran
+    straight through: the checkpoint restores the random states too (augmentation, shuffling, dropout)."""
+    full = {"train#resume#keep_when_finished": "$None"}  # keep the network in the last checkpoint to compare it
+    straight = {"dataset_dir": dataset, "run_dir": tmp_path / "straight", "epochs": 2, **full}
+    _ok(_bundle("run", "training", "--config_file", _config("train"), overrides=straight))
+    overrides = {"dataset_dir": dataset, "run_dir": tmp_path / "run", "epochs": 2, **full}
     kill = (
         "$[@train#trainer.add_event_handler(ignite.engine.Events.EPOCH_COMPLETED(once=1), lambda e: os._exit(3)),"
         " @train#trainer.run()]"
     )  # dies right after the first epoch's checkpoint, as a killed process would
     first = _bundle("run", "training", "--config_file", _config("train"), overrides={**overrides, "training#2": kill})
     assert first.returncode == 3, (first.stdout + first.stderr)[-3000:]
-    assert latest_checkpoint(tmp_path / "models") == tmp_path / "models" / "checkpoint_epoch=1.pt"
+    models = tmp_path / "run" / "models"
+    assert latest_checkpoint(models) == models / "checkpoint_epoch=1.pt"
     # started again, with MONAI Label's run id `run` (the same as `training`)
     output = _ok(_bundle("run", "run", "--config_file", _config("train"), overrides=overrides))
     assert "going on from epoch 1 of 2" in output
     assert "SupervisedTrainer - INFO - Epoch[2] Complete" in output
     assert "SupervisedTrainer - INFO - Epoch[1] Complete" not in output
-    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
+    checkpoint = torch.load(models / "checkpoint_epoch=2.pt", weights_only=True)
     assert checkpoint["trainer"]["iteration"] == 2 * checkpoint["trainer"]["epoch_length"]
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["checkpoint_epoch=2.pt", "model.pt"]
+    assert sorted(p.name for p in models.iterdir()) == ["checkpoint_epoch=2.pt", "model.pt"]
+    expected = _network(tmp_path / "straight" / "models" / "checkpoint_epoch=2.pt")
+    resumed = _network(models / "checkpoint_epoch=2.pt")
+    assert expected.keys() == resumed.keys()
+    assert all(torch.equal(expected[k], resumed[k]) for k in expected)
+
+
+def test_finished_run_keeps_a_small_checkpoint(trained: tuple[Path, str, Path]) -> None:
+    """Once finished, the last checkpoint holds only the engine, best-model and random states (model.pt has the
+    model): a few kB instead of the network and the optimiser's moments."""
+    run_dir, _, _ = trained
+    checkpoint = torch.load(run_dir / "models" / "checkpoint_epoch=2.pt", weights_only=True)
+    assert set(checkpoint) == {"trainer", "best", "rng", "finished"}
+    assert (run_dir / "models" / "checkpoint_epoch=2.pt").stat().st_size < 200_000
 
 
 def test_multi_gpu_config_runs_on_cpu_with_gloo(dataset: Path, tmp_path: Path) -> None:
@@ -173,6 +196,97 @@ def test_bad_overrides_fail_at_start(dataset: Path, tmp_path: Path, overrides: d
     assert re.search(message, output), output[-3000:]
     assert "SupervisedTrainer" not in output  # failed before the trainer was built
     assert not (tmp_path / "models").exists()
+
+
+def _last_lines(result: subprocess.CompletedProcess) -> tuple[str, int]:
+    """The last line of stderr, and how many lines the run printed (MONAI's echo of the arguments left out)."""
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if " - INFO - > " not in line]
+    return result.stderr.strip().splitlines()[-1], len(lines)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"epoch": 1}, r"^ConfigOverrideError: unknown override --epoch \(did you mean --epochs\?\)"),
+        (
+            {"image_sise": 32},
+            r"unknown override --image_sise \(did you mean --image_size or --synthetic#image_size\?\)",
+        ),
+        ({"data_list": "x.json"}, r"unknown override --data_list \(did you mean --datalist"),
+        (
+            {"train#dataloader#num_workerz": 2},
+            r"--train#dataloader#num_workerz \(did you mean --train#dataloader#num_workers",
+        ),
+    ],
+)
+def test_unknown_override_is_refused_before_any_work(tmp_path: Path, overrides: dict, message: str) -> None:
+    result = _bundle("run", "training", "--config_file", _config("train"), overrides={"run_dir": tmp_path, **overrides})
+    last, count = _last_lines(result)
+    assert result.returncode == 1 and re.search(message, last), last
+    assert count < 15 and not (tmp_path / "models").exists()
+
+
+def test_nested_override_of_a_defined_path_is_accepted(dataset: Path, tmp_path: Path) -> None:
+    overrides = {"dataset_dir": dataset, "run_dir": tmp_path, "epochs": 1, "train#dataloader#num_workers": 0}
+    _ok(_bundle("run", "training", "--config_file", _config("train"), overrides=overrides))
+
+
+def _fault_datalists(dataset: Path, folder: Path) -> dict[str, Path]:
+    datalist = json.loads((dataset / "datalist.json").read_text())
+    for items in datalist.values():
+        for item in items:
+            item["image"] = str(dataset / item["image"])
+    (folder / "broken.png").write_bytes(b"not an image")
+    faults = {
+        "bad_item": ("label", None),
+        "missing_image": ("image", str(folder / "missing.png")),
+        "unreadable_image": ("image", str(folder / "broken.png")),
+    }
+    paths = {}
+    for name, (key, value) in faults.items():
+        broken = json.loads(json.dumps(datalist))
+        if value is None:
+            del broken["training"][1][key]
+        else:
+            broken["training"][1][key] = value
+        paths[name] = folder / f"{name}.json"
+        paths[name].write_text(json.dumps(broken))
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("bad_item", r"^DatalistError: datalist '.*bad_item.json': training\[1\] \(image .*\) has no 'label'"),
+        ("missing_image", r"^FileNotFoundError: .*missing.png: no such file"),
+        ("unreadable_image", r"^MammoImageError: .*broken.png: not an image file"),
+    ],
+)
+def test_a_fault_ends_with_its_cause_in_one_line(dataset: Path, tmp_path: Path, fault: str, message: str) -> None:
+    datalist = _fault_datalists(dataset, tmp_path)[fault]
+    overrides = {"datalist": datalist, "run_dir": tmp_path / "run"}
+    result = _bundle("run", "training", "--config_file", _config("train"), overrides=overrides)
+    last, count = _last_lines(result)
+    assert result.returncode == 1 and re.search(message, last), result.stderr[-3000:]
+    assert count < 15, result.stdout + result.stderr
+    assert "MONAI_MAMMO_TRACEBACK=1" in result.stderr and "Traceback" not in result.stdout + result.stderr
+
+
+def test_missing_model_says_where_and_to_train_first(tmp_path: Path) -> None:
+    result = _bundle(
+        "run", "evaluating", "--config_file", _config("train", "evaluate"), overrides={"run_dir": tmp_path}
+    )
+    last, count = _last_lines(result)
+    assert last.startswith(f"FileNotFoundError: no trained model at {tmp_path / 'models' / 'model.pt'}: run `training`")
+    assert count < 15
+
+
+def test_full_traceback_on_request(tmp_path: Path) -> None:
+    env = {**os.environ, "MONAI_MAMMO_TRACEBACK": "1", "PYTHONWARNINGS": "ignore"}
+    cmd = [sys.executable, "-m", "monai.bundle", "run", "training", "--config_file", _config("train"), "--epoch", "1"]
+    result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)  # any cwd
+    assert result.returncode == 1 and "Traceback (most recent call last)" in result.stderr
+    assert "ConfigOverrideError: unknown override --epoch" in result.stderr
 
 
 def test_verify_metadata_against_the_vendored_schema(tmp_path: Path) -> None:
