@@ -58,7 +58,7 @@ TRACEBACK_ENV = "MONAI_MAMMO_TRACEBACK"
 _MONAI_KEYS = frozenset(
     {"bundle_root", "config_file", "meta_file", "logging_file", "args_file", "init_id", "run_id", "final_id"}
     | {"tracking", "workflow_type", "workflow_name", "properties_path", "_meta_"}
-    | {k for settings in DEFAULT_EXP_MGMT_SETTINGS.values() for k in settings.get("configs", {})}
+    | {str(k) for settings in DEFAULT_EXP_MGMT_SETTINGS.values() for k in dict(settings.get("configs", {}))}  # type: ignore[call-overload]
     | {"execute_config", "is_not_rank0"}
 )
 # MONAI's and torch's wrappers of the error that matters

@@ -82,7 +82,7 @@ class RandomStates:
                 transforms.append(_numpy_state(obj.R.get_state()))
         state: dict[str, Any] = {
             "torch": torch.get_rng_state(),
-            "numpy": _numpy_state(np.random.get_state()),  # noqa: NPY002 (the global generator is what is drawn from)
+            "numpy": _numpy_state(np.random.get_state(legacy=True)),  # type: ignore[arg-type]  # noqa: NPY002
             "random": list(random.getstate()[1]),
             "random_gauss": random.getstate()[2],
             "transforms": transforms,
