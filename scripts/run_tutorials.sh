@@ -6,8 +6,8 @@
 #                                                  docs and GitHub show); prints each notebook's time
 #   bash scripts/run_tutorials.sh --update 04_lanczos_spatial_transformer   only the notebooks named
 #
-# Notebooks whose metadata lists packages under monai_mammo.requires (08 needs monailabel) run in the
-# interpreter that has them: .venv-label/bin/python when the main .venv lacks them.
+# Every notebook runs in a kernel of .venv; 08 starts the MONAI Label server with .venv-label/bin/python and
+# needs Orthanc (bash scripts/setup_env.sh --label; apt-get install orthanc orthanc-dicomweb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,7 @@ names=()
 for arg in "$@"; do
     case "$arg" in
         --update) update=1 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         -*) echo "error: unknown option $arg (expected --update or notebook names)" >&2; exit 2 ;;
         *) names+=("$(basename "${arg%.ipynb}")") ;;
     esac
@@ -34,30 +34,6 @@ if [ "$update" = 0 ]; then
     exec "$python" -m pytest -q -p no:xdist -s tests/tutorials "${filter[@]}"
 fi
 
-run_update() {  # $1: python of the kernel; the rest: notebook paths
-    local kernel_python=$1
-    shift
-    "$kernel_python" - "$@" <<'EOF'
-import importlib.util
-import sys
-import time
-from pathlib import Path
-
-import nbformat
-
-spec = importlib.util.spec_from_file_location("test_notebooks", "tests/tutorials/test_notebooks.py")
-runner = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(runner)
-for name in sys.argv[1:]:
-    path = Path(name)
-    start = time.perf_counter()
-    nb = runner.execute_notebook(path)
-    nb.metadata.pop("widgets", None)
-    nbformat.write(nb, path)
-    print(f"{path}: {time.perf_counter() - start:.0f} s, outputs stored", flush=True)
-EOF
-}
-
 notebooks=()
 if [ "${#names[@]}" -gt 0 ]; then
     for name in "${names[@]}"; do
@@ -68,17 +44,24 @@ else
     notebooks=(tutorials/*.ipynb)
 fi
 
-start=$(date +%s)
-for nb in "${notebooks[@]}"; do
-    needs=$("$python" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1])).get("metadata",{}).get("monai_mammo",{}).get("requires",[])))' "$nb")
-    kernel=$python
-    for pkg in $needs; do
-        if ! "$kernel" -c "import $pkg" 2>/dev/null; then
-            kernel=.venv-label/bin/python
-            "$kernel" -c "import $pkg, nbclient, ipykernel" 2>/dev/null || {
-                echo "error: $nb needs $pkg, nbclient and ipykernel: in neither .venv nor .venv-label" >&2; exit 2; }
-        fi
-    done
-    run_update "$kernel" "$nb"
-done
-echo "all stored in $(( $(date +%s) - start )) s"
+# execute each notebook with the test's runner and write it back with its new outputs
+"$python" - "${notebooks[@]}" <<'EOF'
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+spec = importlib.util.spec_from_file_location("test_notebooks", "tests/tutorials/test_notebooks.py")
+runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runner)
+total = time.perf_counter()
+for name in sys.argv[1:]:
+    path = Path(name)
+    start = time.perf_counter()
+    nb = runner.execute_notebook(path)
+    nbformat.write(nb, path)
+    print(f"{path}: {time.perf_counter() - start:.0f} s, outputs stored", flush=True)
+print(f"all stored in {time.perf_counter() - total:.0f} s")
+EOF
