@@ -13,6 +13,8 @@ from .dicom import parse_laterality_view as parse_laterality_view
 from .reader import CheckMode as CheckMode
 from .reader import ColorMode as ColorMode
 from .reader import MammoReader as MammoReader
+from .volume import is_volume_file as is_volume_file
+from .volume import read_volume_slice as read_volume_slice
 
 # --- datasets ---
 # isort: split

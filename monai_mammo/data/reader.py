@@ -32,6 +32,7 @@ from monai_mammo.data.dicom import (
     dicom_to_array,
     parse_laterality_view,
 )
+from monai_mammo.data.volume import is_volume_file, read_volume_slice
 from monai_mammo.utils import MammoKeys
 
 __all__ = [
@@ -171,8 +172,9 @@ class MammoReader(ImageReader):
 
     DICOM goes through :func:`monai_mammo.data.dicom.dicom_to_array` (modality LUT -> VOI LUT ->
     MONOCHROME1 / INVERSE inversion, ``BitsStored`` respected); binary PGM (P5) is read as stored; PNG, JPEG,
-    TIFF and BMP through Pillow. The array is float32 ``(H, W)`` (rows, columns: no transpose, unlike
-    ``PILReader``), or ``(H, W, 3)`` for colour kept by ``color_mode``; ``original_channel_dim`` tells
+    TIFF and BMP through Pillow; one-slice NIfTI and NRRD (what 3D Slicer uploads) through nibabel and ITK
+    (:mod:`monai_mammo.data.volume`, the ``volumes`` extra). The array is float32 ``(H, W)`` (rows, columns: no
+    transpose, unlike ``PILReader``), or ``(H, W, 3)`` for colour kept by ``color_mode``; ``original_channel_dim`` tells
     ``EnsureChannelFirst`` which. Usable with ``monai.transforms.LoadImage(reader=MammoReader())``, or
     through :class:`monai_mammo.transforms.LoadMammogram`.
 
@@ -238,10 +240,11 @@ class MammoReader(ImageReader):
 
     def verify_suffix(self, filename: Sequence[PathLike] | PathLike) -> bool:
         """True when every name ends in a DICOM or image suffix, or in none (DICOM files often have none)."""
+        if all(is_volume_file(f) for f in ensure_tuple(filename)):
+            return True
         names = [Path(f).suffix.lower() for f in ensure_tuple(filename)]
-        return all(
-            s in READABLE_SUFFIXES or s == "" or s[1:].isdigit() for s in names
-        )  # UID-named DICOMs end in digits: "1.2.840...5"
+        # UID-named DICOMs end in digits: "1.2.840...5"
+        return all(s in READABLE_SUFFIXES or s == "" or s[1:].isdigit() for s in names)
 
     def read(self, data: Sequence[PathLike] | PathLike, **kwargs) -> Sequence[Path] | Path:
         """Record the path(s); the files are opened in :meth:`get_data` (see the class note on errors)."""
@@ -280,6 +283,8 @@ class MammoReader(ImageReader):
                 raise MammoImageError(f"{path}: empty file (0 bytes); expected an image.")
             if head[128:132] == b"DICM" or path.suffix.lower() in DICOM_SUFFIXES:
                 arr, meta = self._load_dicom(_read_dicom(path), path)
+            elif is_volume_file(path):  # a one-slice NIfTI / NRRD, e.g. uploaded by 3D Slicer
+                arr, meta = read_volume_slice(path, self.modality)
             else:
                 arr, meta = self._load_other(path, head)
         return self._finish(arr, meta)

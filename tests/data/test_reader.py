@@ -219,7 +219,7 @@ def test_list_of_files_is_stacked_as_channels(mias_pgms):
 def test_verify_suffix():
     reader = MammoReader()
     assert reader.verify_suffix(["a.dcm", "b.PNG", "c.pgm", "d.tif", "IM0001"])
-    assert not reader.verify_suffix("a.nii.gz")
+    assert not reader.verify_suffix("a.mhd") and reader.verify_suffix("a.nii.gz")  # NIfTI: monai_mammo.data.volume
 
 
 def test_meta_collates_in_a_batch(tmp_path, mias_pgms):

@@ -26,8 +26,8 @@ from monai.utils import optional_import
 
 from monai_mammo.apps.label.bundle import MammoBundle, ModelNotFoundError, load_state_dict
 from monai_mammo.apps.label.dicom_output import derived_sr_dicom, write_nifti
-from monai_mammo.apps.label.readers import use_slicer_reader
-from monai_mammo.data import CheckMode, MammoImageError
+from monai_mammo.data import CheckMode, MammoImageError, MammoReader
+from monai_mammo.transforms import LoadMammogramd
 from monai_mammo.utils import MammoKeys
 
 if TYPE_CHECKING:
@@ -151,17 +151,17 @@ class MammoInferTask(InferTask):
 
     # ------------------------------------------------------------------ parts
     def preprocessing(self) -> Compose:
-        """The bundle's preprocessing, its loader reading NIfTI / NRRD too and refusing other modalities."""
+        """The bundle's preprocessing, its loader refusing other modalities (it reads NIfTI / NRRD as well)."""
         with self._lock:
             if self._preprocessing is None:
                 pre = self.bundle.get(self.preprocessing_id)
-                if use_slicer_reader(pre) == 0:
+                readers = [r for t in pre.transforms if isinstance(t, LoadMammogramd) for r in t._loader.readers]
+                if not readers:
                     raise RuntimeError(f"{self.bundle.name}: no LoadMammogramd in {self.preprocessing_id}.")
-                for t in pre.transforms:
-                    loader = getattr(t, "_loader", None)
-                    if loader is not None:
-                        loader.reader.modality_check = CheckMode.ERROR
-                        loader.reader.allowed_modalities = self.allowed_modalities
+                for reader in readers:
+                    if isinstance(reader, MammoReader):
+                        reader.modality_check = CheckMode.ERROR
+                        reader.allowed_modalities = tuple(self.allowed_modalities)
                 self._preprocessing = pre
             return self._preprocessing
 
