@@ -24,7 +24,6 @@ done
 
 python=.venv/bin/python
 [ -x "$python" ] || { echo "error: $python not found; run bash scripts/setup_env.sh first" >&2; exit 2; }
-export MPLBACKEND="module://matplotlib_inline.backend_inline"
 
 if [ "$update" = 0 ]; then
     filter=()

@@ -57,9 +57,7 @@ def execute_notebook(path: Path, kernel_name: str = "python3", timeout: int = CE
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
     )
-    # the kernel inherits the environment: MPLBACKEND makes matplotlib's inline figures, never a window
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    client.execute()
+    client.execute()  # ipykernel sets matplotlib's inline backend: figures become outputs, never windows
     return nb
 
 
