@@ -13,6 +13,12 @@ Models:
 - ``logistic_pixels``: logistic regression on the 784 pixels (scikit-learn), the in-run baseline the others are
   compared to (``auc_ratio``).
 
+Reproducibility: the same seed, code, data, thread count and CPU give the same figures, bit for bit. Each run
+seeds the weights (``set_determinism``), the augmentation (its own random state) and the batch order (its own
+generator); torch's deterministic algorithms are on; and the thread count is fixed (``--threads``, default 2), as
+a CPU convolution's sums, and so every later step, depend on how many threads split them. A different thread count
+or a different CPU (instruction set) gives a different, equally valid, run: the JSON records both.
+
 The MedMNIST v2 rows (Yang et al., Sci. Data 10:41, 2023, Table 4, BreastMNIST): ResNet-18 (28) AUC 0.901 ACC 0.863,
 ResNet-18 (224) 0.891/0.833, ResNet-50 (28) 0.857/0.812, ResNet-50 (224) 0.866/0.842, auto-sklearn 0.836/0.803,
 AutoKeras 0.871/0.831, Google AutoML Vision 0.919/0.861.
@@ -20,7 +26,7 @@ AutoKeras 0.871/0.831, Google AutoML Vision 0.919/0.861.
 Usage::
 
     python benchmarks/bench_breastmnist.py [--npz ../shared/data/breastmnist/breastmnist.npz] [--epochs 60]
-        [--seeds 0 1 2] [--out benchmarks/results/bench_breastmnist.json]
+        [--seeds 0 1 2] [--threads 2] [--out benchmarks/results/bench_breastmnist.json]
 """
 
 from __future__ import annotations
@@ -56,6 +62,17 @@ MEDMNIST_TABLE = {
     "AutoKeras": {"auc": 0.871, "accuracy": 0.831},
     "Google AutoML Vision": {"auc": 0.919, "accuracy": 0.861},
 }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), part of what a run's figures depend on."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def load_splits(npz: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -97,7 +114,7 @@ def predict(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 256)
 def train_resnet(
     splits: dict[str, tuple[torch.Tensor, torch.Tensor]], epochs: int, seed: int, batch_size: int, lr: float
 ) -> dict[str, Any]:
-    set_determinism(seed=seed)
+    set_determinism(seed=seed, use_deterministic_algorithms=True)
     model = resnet18_28()
     augment = Compose(
         [
@@ -154,11 +171,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--n-boot", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the figures depend on it)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_breastmnist.json")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.deterministic = True  # oneDNN: no run-to-run variation for a given thread count
     splits = load_splits(args.npz)
     y_test = splits["test"][1].numpy()
     flat = {s: x.reshape(len(x), -1).numpy() for s, (x, _) in splits.items()}
@@ -191,7 +210,13 @@ def main() -> None:
     )
     rows["ensemble"] = ensemble
     result = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "machine": {
+            "platform": platform.platform(),
+            "cpu": cpu_model(),
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        },
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"},
         "rows": rows,
         "runs": runs,
