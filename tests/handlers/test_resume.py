@@ -99,3 +99,26 @@ def test_key_metric_state_round_trip(tmp_path: Path) -> None:
 def test_key_metric_state_needs_a_key_metric_saver(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="save_key_metric=True"):
         KeyMetricState(CheckpointSaver(str(tmp_path), {"model": torch.nn.Linear(1, 1)}, save_final=True))
+
+
+def test_finished_run_keeps_only_the_named_states(tmp_path: Path) -> None:
+    def run(epochs: int) -> tuple[ResumeFromCheckpoint, torch.nn.Module, list[int]]:
+        net = torch.nn.Linear(1, 1, bias=False)
+        torch.nn.init.zeros_(net.weight)
+        log: list[int] = []
+        engine = _engine(net, epochs, log)
+        resume = ResumeFromCheckpoint(tmp_path, {"trainer": engine, "net": net}, keep_when_finished=["trainer"])
+        resume.attach(engine)
+        CheckpointSaver(str(tmp_path), {"trainer": engine, "net": net}, save_interval=1, n_saved=1).attach(engine)
+        engine.run(range(2), max_epochs=epochs)
+        return resume, net, log
+
+    first, _, _ = run(2)
+    assert not first.finished
+    assert set(torch.load(tmp_path / "checkpoint_epoch=2.pt", weights_only=True)) == {"trainer", "finished"}
+    again, net, log = run(2)  # a finished run: nothing trained, the network not touched
+    assert again.finished and log == [] and net.weight.item() == 0.0
+    with pytest.raises(ValueError, match="finished its 2 epochs and kept only its best model"):
+        run(3)
+    with pytest.raises(ValueError, match="keep_when_finished names"):
+        ResumeFromCheckpoint(tmp_path, {"net": torch.nn.Linear(1, 1)}, keep_when_finished=["trainer"])
