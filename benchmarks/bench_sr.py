@@ -62,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "bundles" / "mammo_srgan" / "configs"
 TRAIN, EVALUATE, META = CONFIGS / "train.yaml", CONFIGS / "evaluate.yaml", CONFIGS / "metadata.json"
 INTERIOR = ROOT / "benchmarks" / "configs" / "mammo_srgan_interior.yaml"
+MSE_MODEL, LAST_MODEL = "model_after_pretraining.pt", "model_last_epoch.pt"  # kept by the benchmark in run_dir
 VALUES = (SRKeys.PSNR.value, SRKeys.SSIM.value, SRKeys.PSNR_BASELINE.value, SRKeys.SSIM_BASELINE.value)
 
 
@@ -131,25 +132,11 @@ def evaluate(common: dict[str, Any], model: Path, region: str) -> dict[str, Any]
     return out
 
 
-def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str, Any]:
-    run_dir = args.work_dir / f"x{scale}"
-    if run_dir.exists():
-        shutil.rmtree(run_dir)  # a fresh run, not a resumed one
-    common: dict[str, Any] = {
-        "datalist": str(datalist),
-        "run_dir": str(run_dir),
-        "scale_factor": scale,
-        "image_size": args.image_size,
-        "seed": args.seed,
-    }
-    train_overrides = {**common, "pretrain_epochs": args.pretrain_epochs, "gan_epochs": args.gan_epochs}
-    train_overrides.update({k: v for k, v in (("g_blocks", args.g_blocks), ("g_channels", args.g_channels)) if v})
-    if args.g_blocks or args.g_channels:  # the evaluation's network must match
-        common.update({k: v for k, v in (("g_blocks", args.g_blocks), ("g_channels", args.g_channels)) if v})
-    result: dict[str, Any] = {"scale": scale, "train_command": cli([TRAIN], "training", train_overrides)}
-    print("$", result["train_command"], flush=True)
+def train(scale: int, args: argparse.Namespace, overrides: dict[str, Any], result: dict[str, Any]) -> None:
+    """The bundle's ``training``; keeps ``model.pt`` after the pretraining epochs and the last generator."""
+    run_dir = Path(overrides["run_dir"])
     workflow = ConfigWorkflow(
-        config_file=str(TRAIN), meta_file=str(META), run_id="training", logging_file=False, **train_overrides
+        config_file=str(TRAIN), meta_file=str(META), run_id="training", logging_file=False, **overrides
     )
     workflow.initialize()
     trainer = workflow.parser.get_parsed_content("train#trainer")
@@ -159,7 +146,7 @@ def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str,
     result["iterations_per_epoch"] = len(workflow.parser.get_parsed_content("train#dataloader"))
     ckpt_dir = Path(workflow.parser.get_parsed_content("ckpt_dir"))
     network = workflow.parser.get_parsed_content("network")
-    mse_model, last_model = run_dir / "model_after_pretraining.pt", run_dir / "model_last_epoch.pt"
+    mse_model, last_model = run_dir / MSE_MODEL, run_dir / LAST_MODEL
     validation: list[dict[str, float]] = []
     t0 = time.perf_counter()
 
@@ -178,6 +165,33 @@ def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str,
     result["seconds_training"] = round(time.perf_counter() - t0, 1)
     result["validation_per_epoch"] = validation
     result["best_validation_epoch"] = int(evaluator.state.best_metric_epoch)
+    atomic_write_text(run_dir / "training.json", json.dumps(result, indent=2))
+
+
+def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str, Any]:
+    run_dir = args.work_dir / f"x{scale}"
+    if run_dir.exists() and not args.skip_training:
+        shutil.rmtree(run_dir)  # a fresh run, not a resumed one
+    common: dict[str, Any] = {
+        "datalist": str(datalist),
+        "run_dir": str(run_dir),
+        "scale_factor": scale,
+        "image_size": args.image_size,
+        "seed": args.seed,
+    }
+    train_overrides = {**common, "pretrain_epochs": args.pretrain_epochs, "gan_epochs": args.gan_epochs}
+    train_overrides.update({k: v for k, v in (("g_blocks", args.g_blocks), ("g_channels", args.g_channels)) if v})
+    if args.g_blocks or args.g_channels:  # the evaluation's network must match
+        common.update({k: v for k, v in (("g_blocks", args.g_blocks), ("g_channels", args.g_channels)) if v})
+    result: dict[str, Any] = {"scale": scale, "train_command": cli([TRAIN], "training", train_overrides)}
+    print("$", result["train_command"], flush=True)
+    if args.skip_training:  # evaluate the models of an earlier run in --work-dir
+        result.update(json.loads((run_dir / "training.json").read_text()))
+    else:
+        train(scale, args, train_overrides, result)
+    t_eval = time.perf_counter()
+    ckpt_dir = run_dir / "models"  # the bundle's ckpt_dir under run_dir
+    mse_model, last_model = run_dir / MSE_MODEL, run_dir / LAST_MODEL
     models = {"srresnet_mse": mse_model, "bundle_model": ckpt_dir / "model.pt"}
     if args.gan_epochs:
         models["srgan_last_epoch"] = last_model
@@ -188,7 +202,8 @@ def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str,
             for r, v in result[name].items()
         }
         print(f"x{scale} {name}: PSNR gain over bicubic {summary}", flush=True)
-    result["seconds_total"] = round(time.perf_counter() - t0, 1)
+    result["seconds_evaluation"] = round(time.perf_counter() - t_eval, 1)
+    result["seconds_total"] = round(result.get("seconds_training", 0.0) + result["seconds_evaluation"], 1)
     return result
 
 
@@ -204,6 +219,7 @@ def main() -> None:
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of women held out as the test part")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of the bundle")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--skip-training", action="store_true", help="evaluate the models already in --work-dir")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench_sr"), help="datalist, models, logs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_sr.json")
     args = parser.parse_args()

@@ -85,6 +85,67 @@ def breastmnist_table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + f"\n\nTraining time, all seeds: {minutes:.0f} min.\n"
 
 
+SR_MODELS = {
+    "srresnet_mse": "model.pt after MSE pretraining",
+    "bundle_model": "model.pt at the end (best val. PSNR)",
+    "srgan_last_epoch": "last GAN epoch",
+}
+CROSS_METRICS = ("accuracy", "sensitivity", "precision", "f1", "auc")
+
+
+def _gain(entry: dict[str, Any], digits: int) -> str:
+    low, high = entry["ci"]
+    return f"{entry['value']:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+
+
+def sr_table(results: list[dict[str, Any]]) -> str:
+    """The SR benchmark's runs (one per scale): per generator and region, model and bicubic, gains with CIs."""
+    lines = [
+        "| scale | generator | region | PSNR model (dB) | PSNR bicubic (dB) | PSNR gain (dB) | SSIM model "
+        "| SSIM bicubic | SSIM gain |",
+        "|---" * 9 + "|",
+    ]
+    times = []
+    for run in results:
+        for key, name in SR_MODELS.items():
+            for region, r in run.get(key, {}).items():
+                lines.append(
+                    f"| x{run['scale']} | {name} | {region} | {r['psnr']:.2f} | {r['psnr_bicubic']:.2f} | "
+                    f"{_gain(r['psnr_gain_db'], 2)} | {r['ssim']:.4f} | {r['ssim_bicubic']:.4f} | "
+                    f"{_gain(r['ssim_gain'], 4)} |"
+                )
+        epoch = run["best_validation_epoch"]
+        times.append(
+            f"x{run['scale']}: {run['seconds_total'] / 60:.0f} min in all ({run['seconds_training'] / 60:.0f} min of "
+            f"training), best validation epoch {epoch}"
+        )
+    return "\n".join(lines) + "\n\n" + "; ".join(times) + ".\n"
+
+
+def cross_transfer_tables(result: dict[str, Any]) -> dict[str, str]:
+    """The cross-transfer benchmark: methods per label fraction, and cross_dim's differences to the baselines."""
+    head = "| target labels | method | " + " | ".join(CROSS_METRICS) + " | AUC per seed | a per seed |"
+    lines = [head, "|---" * (len(CROSS_METRICS) + 4) + "|"]
+    for key, r in result["results"].items():
+        method, fraction = key.split("@")
+        cells = [f"{r[m]['mean']:.3f} [{r[m]['ci'][0]:.3f}, {r[m]['ci'][1]:.3f}]" for m in CROSS_METRICS]
+        seeds = ", ".join(f"{v:.3f}" for v in r["auc"]["per_seed"])
+        alphas = ", ".join(f"{a:g}" for a in r.get("alpha_per_seed", [])) or "-"
+        lines.append(f"| {float(fraction):.0%} | `{method}` | " + " | ".join(cells) + f" | {seeds} | {alphas} |")
+    diff = [
+        "| target labels | difference | " + " | ".join(CROSS_METRICS) + " |",
+        "|---" * (len(CROSS_METRICS) + 2) + "|",
+    ]
+    for key, d in result["differences"].items():
+        name, fraction = key.split("@")
+        diff.append(f"| {float(fraction):.0%} | `{name}` | " + " | ".join(_gain(d[m], 3) for m in CROSS_METRICS) + " |")
+    minutes = sum(r["seconds"] for r in result["results"].values()) / 60
+    return {
+        "cross_transfer": "\n".join(lines) + f"\n\nTraining and test time, all runs: {minutes:.0f} min.\n",
+        "cross_transfer_differences": "\n".join(diff) + "\n",
+    }
+
+
 def main() -> None:
     outputs: dict[str, str] = {}
     mias = RESULTS / "bench_mias_ablation.json"
@@ -93,6 +154,13 @@ def main() -> None:
     breastmnist = RESULTS / "bench_breastmnist.json"
     if breastmnist.is_file():
         outputs["breastmnist"] = breastmnist_table(json.loads(breastmnist.read_text()))
+    sr_runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_sr_x*.json"))]
+    sr_runs = [r for r in sr_runs if r["results"] and "bundle_model" in r["results"][0]]  # the bundle's runs
+    if sr_runs:
+        outputs["sr"] = sr_table([run for r in sr_runs for run in r["results"]])
+    cross = RESULTS / "bench_cross_transfer.json"
+    if cross.is_file() and "results" in (cross_result := json.loads(cross.read_text())):
+        outputs.update(cross_transfer_tables(cross_result))
     for name, text in outputs.items():
         atomic_write_text(TABLES / f"{name}.md", text)
         print(f"wrote {TABLES / name}.md")
