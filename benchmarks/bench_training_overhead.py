@@ -75,6 +75,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench_training_overhead_"))
     overrides = {
+        "bundle_root": str(CONFIG.parents[1]),  # a bare ConfigParser has no workflow to take it from
         "dataset_dir": str(work / "dataset"),
         "run_dir": str(work / "run"),
         "num_threads": args.threads,
@@ -155,7 +156,7 @@ def main() -> None:
     result = {
         "benchmark": "bundle SupervisedTrainer iteration vs plain PyTorch loop",
         "config": str(CONFIG.relative_to(ROOT)),
-        "overrides": {k: v for k, v in overrides.items() if k not in ("dataset_dir", "run_dir")},
+        "overrides": {k: v for k, v in overrides.items() if k not in ("bundle_root", "dataset_dir", "run_dir")},
         "input_batch_shape": x_shape,
         "iterations_per_epoch": len(batches),
         "repeats": args.repeats,
