@@ -39,6 +39,7 @@ __all__ = [
     "TRACEBACK_ENV",
     "ConfigOverrideError",
     "ShortErrorLogFilter",
+    "check_boolean_overrides",
     "check_model_file",
     "check_overrides",
     "config_bundle_root",
@@ -219,6 +220,34 @@ def check_overrides(config: Mapping[str, Any], files: Sequence[str | os.PathLike
     )
 
 
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathLike]) -> None:
+    """Make a top-level switch that the config files define as ``true`` / ``false`` a bool again when the command
+    line gave it as text: ``--use_sr=false`` reaches the config as the string ``'false'``, which Python reads as true
+    (fire turns only ``False`` / ``True`` into bools).
+
+    Args:
+        parser: the running bundle's parser (changed in place).
+        files: the config files it was read from.
+
+    Raises:
+        ConfigOverrideError: a switch given a value that is neither true nor false (``--use_stn maybe``).
+    """
+    defined = _defined(files)
+    config = parser.get()
+    for key, default in defined.items():
+        if _SEP in key or not isinstance(default, bool) or key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, str) and not value.startswith(("$", "@", "%")):
+            text = value.strip().lower()
+            if text not in _TRUE + _FALSE:
+                raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
+            parser[key] = text in _TRUE
+
+
 def _config_files(workflow: ConfigWorkflow) -> list[str]:
     """The config files the workflow was given (from ``create_workflow``'s arguments when it is in the call stack),
     else every config file in the workflow's config folder but the metadata (``ConfigWorkflow`` keeps no list)."""
@@ -250,7 +279,9 @@ def setup_bundle_run() -> None:
     if workflow is None:
         return
     install_error_report()
-    check_overrides(workflow.parser.get(), _config_files(workflow))
+    files = _config_files(workflow)
+    check_overrides(workflow.parser.get(), files)
+    check_boolean_overrides(workflow.parser, files)
 
 
 def run_config_copy(run_id: str, **overrides: Any) -> list[Any]:

@@ -42,7 +42,6 @@ __all__ = [
     "READABLE_SUFFIXES",
     "CheckMode",
     "ColorMode",
-    "MammoImageError",
     "MammoReader",
 ]
 

@@ -21,11 +21,12 @@ from monai_mammo.data import DatalistError
 CONFIG = """
 imports: ["$import monai_mammo", "$import monai_mammo.apps"]
 epochs: 2
+use_sr: true
 synthetic: {num_images: 10, seed: 0}
 options: {}
 train:
   dataloader: {_target_: DataLoader, num_workers: 0}
-value: "$@epochs + 1"
+value: "$@epochs + 1 if @use_sr else -1"
 run: ["$@value"]
 initialize: ["$monai_mammo.apps.bundle_config.setup_bundle_run()"]
 """
@@ -101,6 +102,26 @@ def test_config_workflow_refuses_an_unknown_override(configs: tuple[Path, Path])
     good = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, epochs=3)
     good.initialize()
     assert good.run() == [4]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("false", -1), ("False", -1), ("no", -1), ("true", 3), ("1", 3)])
+def test_a_switch_given_as_text_is_a_bool(configs: tuple[Path, Path], text: str, expected: int) -> None:
+    """``--use_sr=false`` arrives as the string 'false', which Python takes as true: it must switch the model off."""
+    train, _ = configs
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr=text)
+    workflow.initialize()
+    assert workflow.run() == [expected]
+    assert workflow.parser["use_sr"] is (expected != -1)
+
+
+def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path]) -> None:
+    train, _ = configs
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr="maybe")
+    with pytest.raises(RuntimeError) as info:
+        workflow.initialize()
+    assert (
+        user_error(info.value) == "ConfigOverrideError: --use_sr must be true or false, got 'maybe'; nothing was run."
+    )
 
 
 def test_bundle_root_is_the_folder_above_configs_from_any_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
