@@ -128,7 +128,7 @@ def evaluate(common: dict[str, Any], model: Path, region: str) -> dict[str, Any]
         out[name] = float(model_values.mean())
         out[f"{name}_bicubic"] = float(bicubic.mean())
         out["psnr_gain_db" if name == "psnr" else "ssim_gain"] = {"value": gain.value, "ci": [gain.low, gain.high]}
-    out["command"] = cli(files, "evaluating", {k: v for k, v in overrides.items() if k != "datalist"})
+    out["command"] = cli(files, "evaluating", overrides)
     return out
 
 
