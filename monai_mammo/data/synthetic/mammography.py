@@ -77,8 +77,8 @@ class SyntheticMammograms:
         self,
         image_size: int | Sequence[int] = 256,
         seed: int = 0,
-        lesion_contrast: Sequence[float] = (0.25, 0.4),
-        lesion_radius: Sequence[float] = (0.05, 0.085),
+        lesion_contrast: Sequence[float] = (0.3, 0.45),
+        lesion_radius: Sequence[float] = (0.08, 0.12),
         calcification_probability: Sequence[float] = (0.3, 0.5),
         markers: bool = True,
     ) -> None:
@@ -190,7 +190,7 @@ def _mass(
     """Profile in [0, 1] and mask of a mass: oval and sharp (benign) or irregular, blurred and spiculated."""
     profile = np.zeros(shape, np.float32)
     mask = np.zeros(shape, np.uint8)
-    sy, sx = _window(shape, cy, cx, radius * 3.3 + 3)
+    sy, sx = _window(shape, cy, cx, radius * 3.6 + 3)
     y, x = np.mgrid[sy, sx].astype(np.float32) + 0.5
     dy, dx = y - cy, x - cx
     phi = rng.uniform(0, np.pi)
@@ -198,24 +198,25 @@ def _mass(
     u = (dx * np.cos(phi) + dy * np.sin(phi)) / radius
     v = (-dx * np.sin(phi) + dy * np.cos(phi)) / (radius * aspect)
     theta = np.arctan2(v, u)
-    if malignant:
-        contour, edge = random_contour(rng, theta, rng.uniform(0.25, 0.4), (3, 9)), rng.uniform(1.2, 2.2)
+    if malignant:  # irregular (low harmonics, seen at any resolution), margin blurred over a fraction of the radius
+        contour, edge = random_contour(rng, theta, rng.uniform(0.3, 0.45), (3, 7)), radius * rng.uniform(0.12, 0.2)
     else:
         contour, edge = random_contour(rng, theta, rng.uniform(0.0, 0.06), (2, 4)), rng.uniform(0.5, 0.9)
     rn = np.sqrt(u * u + v * v) / contour
     core = smoothstep((1.0 - rn) * radius / edge + 0.5)
     local = core * (0.75 + 0.25 * np.sqrt(np.clip(1.0 - rn * rn, 0.0, 1.0)))
-    if malignant:  # spicules: thin tapering lines radiating from the mass
-        for _ in range(int(rng.integers(8, 20))):
+    if malignant:  # spicules: tapering lines radiating from the mass, their width a fraction of its radius
+        for _ in range(int(rng.integers(6, 13))):
             alpha = rng.uniform(0, 2 * np.pi)
-            length = radius * rng.uniform(1.5, 3.0)
+            length = radius * rng.uniform(2.0, 3.5)
             ux, uy = np.cos(alpha), np.sin(alpha)
             along = dx * ux + dy * uy
             across = np.abs(-dx * uy + dy * ux)
             t = np.clip(along / length, 0.0, 1.0)
-            width = rng.uniform(0.6, 1.1) * (1.0 - t) + 0.3 * t
-            line = np.exp(-((across / width) ** 2)) * (1.0 - 0.6 * t) * (along > 0) * (along < length)
-            local = np.maximum(local, rng.uniform(0.5, 0.9) * line)
+            base = max(radius * rng.uniform(0.12, 0.2), 0.6)
+            width = base * (1.0 - t) + 0.3 * base * t
+            line = np.exp(-((across / width) ** 2)) * (1.0 - 0.5 * t) * (along > 0) * (along < length)
+            local = np.maximum(local, rng.uniform(0.7, 1.0) * line)
     profile[sy, sx] = local
     mask[sy, sx] = (rn < 1.0).astype(np.uint8)
     return profile, mask
