@@ -151,11 +151,20 @@ def bundle_datalists(
     """:func:`ensure_dataset` then :func:`select_fold`: everything a bundle config needs in one call.
 
     The items keep only their scalar fields (paths, label, patient id, fold, laterality, ...), see
-    :func:`~monai_mammo.data.datalist.batchable`.
+    :func:`~monai_mammo.data.datalist.batchable`, and of those the keys every item of the datalist has: a datalist
+    merged from two ``prepare`` outputs (MIAS items have ``laterality``, BUSI items do not) still batches.
 
     Returns:
         ``{"train", "val", "test"}`` item lists as :func:`select_fold` and ``"datalist"``, the JSON's path.
     """
     path = ensure_dataset(dataset_dir, datalist, synthetic, default_dir)
-    lists = select_fold(path, fold=fold, num_classes=num_classes)
-    return {**{name: [batchable(item) for item in items] for name, items in lists.items()}, "datalist": str(path)}
+    lists = {name: [batchable(item) for item in items] for name, items in select_fold(path, fold, num_classes).items()}
+    every = [item for items in lists.values() for item in items]
+    shared = set.intersection(*(set(item) for item in every)) if every else set()
+    dropped = sorted({key for item in every for key in item} - shared)
+    if dropped:
+        logger.info("dataset: keys not in every item are left out of the batches: %s", dropped)
+    return {
+        **{name: [{k: v for k, v in item.items() if k in shared} for item in items] for name, items in lists.items()},
+        "datalist": str(path),
+    }

@@ -103,3 +103,15 @@ def test_ensure_generates_once_and_respects_other_data(tmp_path: Path) -> None:
     (tmp_path / "mine" / "x.png").write_bytes(b"")
     with pytest.raises(ValueError, match=r"holds files but no datalist\.json"):
         ensure_dataset(tmp_path / "mine")
+
+
+def test_merged_datalists_keep_the_keys_every_item_has(tmp_path: Path) -> None:
+    """MIAS items carry laterality, BUSI items do not: a merged datalist still collates into batches."""
+    from monai.data import list_data_collate
+
+    items = [{"image": f"{i}.png", "label": i % 2, "fold": i % 2, "laterality": "L"} for i in range(4)]
+    items += [{"image": f"u{i}.png", "label": i % 2, "fold": i % 2} for i in range(4)]
+    path = write_datalist(tmp_path / DATALIST_NAME, {"training": items})
+    data = bundle_datalists(tmp_path, num_classes=2)
+    assert all(set(item) == {"image", "label", "fold"} for item in data["train"] + data["val"])
+    assert len(list_data_collate(data["train"])["image"]) == 4 and data["datalist"] == str(path.resolve())
