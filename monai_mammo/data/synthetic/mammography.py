@@ -77,8 +77,8 @@ class SyntheticMammograms:
         self,
         image_size: int | Sequence[int] = 256,
         seed: int = 0,
-        lesion_contrast: Sequence[float] = (0.3, 0.45),
-        lesion_radius: Sequence[float] = (0.08, 0.12),
+        lesion_contrast: Sequence[float] = (0.5, 0.7),
+        lesion_radius: Sequence[float] = (0.1, 0.14),
         calcification_probability: Sequence[float] = (0.3, 0.5),
         markers: bool = True,
     ) -> None:
@@ -213,7 +213,7 @@ def _mass(
             along = dx * ux + dy * uy
             across = np.abs(-dx * uy + dy * ux)
             t = np.clip(along / length, 0.0, 1.0)
-            base = max(radius * rng.uniform(0.12, 0.2), 0.6)
+            base = max(radius * rng.uniform(0.2, 0.3), 0.6)
             width = base * (1.0 - t) + 0.3 * base * t
             line = np.exp(-((across / width) ** 2)) * (1.0 - 0.5 * t) * (along > 0) * (along < length)
             local = np.maximum(local, rng.uniform(0.7, 1.0) * line)

@@ -19,6 +19,7 @@ import torch.nn as nn
 from monai.networks.layers.factories import Pool
 from monai.networks.layers.utils import get_act_layer
 from monai.networks.nets import ResNet
+from monai.networks.nets.resnet import ResNetBottleneck
 from monai.utils import StrEnum, look_up_option
 
 from monai_mammo.networks.nets._checks import check_input, check_spatial_dims
@@ -77,6 +78,10 @@ class ResNet50Classifier(nn.Module):
         norm: normalisation of the backbone, name or ``(name, kwargs)``.
         freeze_until: see :class:`FreezeUntil`: ``"none"``, ``"stem"``, ``"layer1"`` ... ``"layer4"``, ``"all"``.
         pretrained_weights: local torchvision-format ResNet-50 state dict (e.g. ``resnet50-0676ba61.pth``).
+        zero_init_residual: start the last batch norm of every bottleneck at zero, so that each residual block
+            begins as the identity (Goyal et al., "Accurate, Large Minibatch SGD", 2017, sec. 5.1; torchvision's
+            option of the same name): a network trained from random weights learns markedly faster on small
+            data. Weights loaded from ``pretrained_weights`` replace it.
 
     Raises:
         ValueError: a bad argument; weights whose keys or shapes do not match (the message lists them).
@@ -99,6 +104,7 @@ class ResNet50Classifier(nn.Module):
         norm: str | tuple = "batch",
         freeze_until: str = FreezeUntil.NONE,
         pretrained_weights: str | os.PathLike | None = None,
+        zero_init_residual: bool = True,
     ) -> None:
         super().__init__()
         self.spatial_dims = check_spatial_dims(spatial_dims, "ResNet50Classifier")
@@ -135,6 +141,10 @@ class ResNet50Classifier(nn.Module):
         self.head_features = prev
         self.num_classes = num_classes
         self.classifier: nn.Module = nn.Linear(prev, num_classes) if num_classes > 0 else nn.Identity()
+        if zero_init_residual:
+            for block in self.backbone.modules():
+                if isinstance(block, ResNetBottleneck):
+                    nn.init.zeros_(block.bn3.weight)
         if pretrained_weights is not None:
             self.load_pretrained(pretrained_weights)
         self.frozen_stages: tuple[str, ...] = ()
