@@ -14,7 +14,8 @@ Each synthetic woman has two images of one breast, CC and MLO; the class is hers
   pleomorphic calcifications); normal images have none;
 - a laterality/view marker in the corner opposite the chest wall (as on film, for the breast-crop transform).
 
-The lesion's size and contrast are random (a mass stays visible at 32 px), and the lesion image is remapped onto the
+The lesion's size and contrast are random (radius 10-14 % of the side, peak contrast 0.5-0.7: a mass stays visible,
+and round or spiculated, at 32 px), and the lesion image is remapped onto the
 histogram of the same image drawn without the lesion (:func:`~monai_mammo.data.synthetic.common.match_histogram`):
 the global intensity statistics carry no class information, only the local shape does.
 """
