@@ -41,6 +41,7 @@ __all__ = [
     "ShortErrorLogFilter",
     "check_boolean_overrides",
     "check_model_file",
+    "check_number_overrides",
     "check_overrides",
     "config_bundle_root",
     "format_error",
@@ -248,6 +249,35 @@ def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathL
             parser[key] = text in _TRUE
 
 
+def check_number_overrides(parser: ConfigParser, files: Sequence[str | os.PathLike]) -> None:
+    """Refuse text given on the command line for a top-level setting that the config files define as a number:
+    ``--learning_rate abc`` would otherwise fail later, deep in the optimizer, with a message that does not name it
+    (fire turns ``1e-3`` into a float, so a string here is text that is not a number).
+
+    Args:
+        parser: the running bundle's parser (changed in place: a number given as text becomes that number).
+        files: the config files it was read from.
+
+    Raises:
+        ConfigOverrideError: a numeric setting given a value that is not a number (``--epochs four``).
+    """
+    defined = _defined(files)
+    config = parser.get()
+    for key, default in defined.items():
+        if _SEP in key or isinstance(default, bool) or not isinstance(default, (int, float)) or key not in config:
+            continue
+        value = config[key]
+        if not isinstance(value, str) or value.startswith(("$", "@", "%")):
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigOverrideError(
+                f"--{key} must be a number (default {default!r}), got {value!r}; nothing was run."
+            ) from None
+        parser[key] = int(number) if isinstance(default, int) and number.is_integer() else number
+
+
 def _config_files(workflow: ConfigWorkflow) -> list[str]:
     """The config files the workflow was given (from ``create_workflow``'s arguments when it is in the call stack),
     else every config file in the workflow's config folder but the metadata (``ConfigWorkflow`` keeps no list)."""
@@ -282,6 +312,7 @@ def setup_bundle_run() -> None:
     files = _config_files(workflow)
     check_overrides(workflow.parser.get(), files)
     check_boolean_overrides(workflow.parser, files)
+    check_number_overrides(workflow.parser, files)
 
 
 def run_config_copy(run_id: str, **overrides: Any) -> list[Any]:

@@ -124,6 +124,21 @@ def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path]) -> None:
     )
 
 
+def test_a_number_given_text_is_refused(configs: tuple[Path, Path]) -> None:
+    """``--epochs four`` stops before any work with a line naming the setting, not deep in the trainer."""
+    train, _ = configs
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, epochs="four")
+    with pytest.raises(RuntimeError) as info:
+        workflow.initialize()
+    assert (
+        user_error(info.value)
+        == "ConfigOverrideError: --epochs must be a number (default 2), got 'four'; nothing was run."
+    )
+    good = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, epochs="3")
+    good.initialize()
+    assert good.run() == [4]
+
+
 def test_bundle_root_is_the_folder_above_configs_from_any_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2] / "bundles" / "mammo_stn_classifier"
     monkeypatch.chdir(tmp_path)
