@@ -26,8 +26,11 @@ import logging
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from copy import deepcopy
+from multiprocessing.dummy import DummyProcess
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -51,6 +54,7 @@ __all__ = [
     "running_workflow",
     "setup_bundle_run",
     "user_error",
+    "wait_for_pool_threads",
 ]
 
 TRACEBACK_ENV = "MONAI_MAMMO_TRACEBACK"
@@ -223,11 +227,27 @@ def check_overrides(config: Mapping[str, Any], files: Sequence[str | os.PathLike
 
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
+#: Switches whose default is an expression (``amp: "$torch.cuda.is_available()"``), so that their type cannot be
+#: read from the config file; on the command line they take true or false like the switches defined as bools.
+EXPRESSION_SWITCHES = frozenset({"amp", "cpu_amp"})
+
+
+def _text_overrides(parser: ConfigParser, files: Sequence[str | os.PathLike]) -> Iterator[tuple[str, Any, str]]:
+    """``(key, default, text)`` for each top-level setting of the config files that holds plain text (not an
+    expression or a reference) in ``parser``: what the command line gave as text."""
+    config = parser.get()
+    for key, default in _defined(files).items():
+        if _SEP in key or key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, str) and not value.startswith(("$", "@", "%")):
+            yield key, default, value
+
 
 def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathLike]) -> None:
-    """Make a top-level switch that the config files define as ``true`` / ``false`` a bool again when the command
-    line gave it as text: ``--use_sr=false`` reaches the config as the string ``'false'``, which Python reads as true
-    (fire turns only ``False`` / ``True`` into bools).
+    """Make a top-level switch that the config files define as ``true`` / ``false`` (or one of
+    :data:`EXPRESSION_SWITCHES`) a bool again when the command line gave it as text: ``--use_sr=false`` reaches the
+    config as the string ``'false'``, which Python reads as true (fire turns only ``False`` / ``True`` into bools).
 
     Args:
         parser: the running bundle's parser (changed in place).
@@ -236,17 +256,13 @@ def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathL
     Raises:
         ConfigOverrideError: a switch given a value that is neither true nor false (``--use_stn maybe``).
     """
-    defined = _defined(files)
-    config = parser.get()
-    for key, default in defined.items():
-        if _SEP in key or not isinstance(default, bool) or key not in config:
+    for key, default, value in list(_text_overrides(parser, files)):
+        if not isinstance(default, bool) and key not in EXPRESSION_SWITCHES:
             continue
-        value = config[key]
-        if isinstance(value, str) and not value.startswith(("$", "@", "%")):
-            text = value.strip().lower()
-            if text not in _TRUE + _FALSE:
-                raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
-            parser[key] = text in _TRUE
+        text = value.strip().lower()
+        if text not in _TRUE + _FALSE:
+            raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
+        parser[key] = text in _TRUE
 
 
 def check_number_overrides(parser: ConfigParser, files: Sequence[str | os.PathLike]) -> None:
@@ -261,13 +277,8 @@ def check_number_overrides(parser: ConfigParser, files: Sequence[str | os.PathLi
     Raises:
         ConfigOverrideError: a numeric setting given a value that is not a number (``--epochs four``).
     """
-    defined = _defined(files)
-    config = parser.get()
-    for key, default in defined.items():
-        if _SEP in key or isinstance(default, bool) or not isinstance(default, (int, float)) or key not in config:
-            continue
-        value = config[key]
-        if not isinstance(value, str) or value.startswith(("$", "@", "%")):
+    for key, default, value in list(_text_overrides(parser, files)):
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
             continue
         try:
             number = float(value)
@@ -409,15 +420,30 @@ def format_error(exc: BaseException) -> list[str]:
 def _hook(previous: Any) -> Any:
     def report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         lines = [] if os.environ.get(TRACEBACK_ENV, "") not in ("", "0") else format_error(exc)
-        if not lines:
+        if lines:
+            sys.stdout.flush()
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.stderr.flush()
+        else:
             previous(exc_type, exc, tb)
-            return
-        sys.stdout.flush()
-        sys.stderr.write("\n".join(lines) + "\n")
-        sys.stderr.flush()
+        wait_for_pool_threads()
 
     report.monai_mammo_error_report = True  # type: ignore[attr-defined]
     return report
+
+
+def wait_for_pool_threads(timeout: float = 60.0) -> None:
+    """Wait (at most ``timeout`` seconds in all) for the threads of ``multiprocessing`` thread pools to finish.
+
+    MONAI's ``CacheDataset`` fills its cache in a ``ThreadPool``; when one item fails, the pool is terminated but a
+    thread that is running another item's transform carries on (threads cannot be stopped). Were the interpreter to
+    shut down meanwhile, that daemon thread would be torn down inside torch's C++ code and the process would abort
+    (``terminate called without an active exception``, exit status -6) after the error report. Such a thread ends
+    once its current item is done: wait for it."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if isinstance(thread, DummyProcess) and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def install_error_report() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
+import time
+from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from monai_mammo.apps.bundle_config import (
     format_error,
     install_error_report,
     user_error,
+    wait_for_pool_threads,
 )
 from monai_mammo.data import DatalistError
 
@@ -22,6 +26,7 @@ CONFIG = """
 imports: ["$import monai_mammo", "$import monai_mammo.apps"]
 epochs: 2
 use_sr: true
+amp: "$1 > 2"
 synthetic: {num_images: 10, seed: 0}
 options: {}
 train:
@@ -106,22 +111,22 @@ def test_config_workflow_refuses_an_unknown_override(configs: tuple[Path, Path])
 
 @pytest.mark.parametrize(("text", "expected"), [("false", -1), ("False", -1), ("no", -1), ("true", 3), ("1", 3)])
 def test_a_switch_given_as_text_is_a_bool(configs: tuple[Path, Path], text: str, expected: int) -> None:
-    """``--use_sr=false`` arrives as the string 'false', which Python takes as true: it must switch the model off."""
+    """``--use_sr=false`` arrives as the string 'false', which Python takes as true: it must switch the model off
+    (``amp``: a switch whose default is an expression, the same)."""
     train, _ = configs
-    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr=text)
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr=text, amp=text)
     workflow.initialize()
     assert workflow.run() == [expected]
-    assert workflow.parser["use_sr"] is (expected != -1)
+    assert workflow.parser["use_sr"] is workflow.parser["amp"] is (expected != -1)
 
 
-def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("key", ["use_sr", "amp"])
+def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path], key: str) -> None:
     train, _ = configs
-    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr="maybe")
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, **{key: "maybe"})
     with pytest.raises(RuntimeError) as info:
         workflow.initialize()
-    assert (
-        user_error(info.value) == "ConfigOverrideError: --use_sr must be true or false, got 'maybe'; nothing was run."
-    )
+    assert user_error(info.value) == f"ConfigOverrideError: --{key} must be true or false, got 'maybe'; nothing was run."
 
 
 def test_a_number_given_text_is_refused(configs: tuple[Path, Path]) -> None:
@@ -209,3 +214,21 @@ def test_error_report_hook_prints_the_cause_last(
     monkeypatch.setenv("MONAI_MAMMO_TRACEBACK", "1")
     sys.excepthook(RuntimeError, error, None)  # on request: the previous hook
     assert len(calls) == 2
+
+
+def test_the_report_waits_for_the_threads_of_a_failed_pool() -> None:
+    """CacheDataset's pool: after one item fails, another item's thread runs on; the process must not exit
+    under it (a daemon thread torn down inside torch's C++ code aborts the process after the report)."""
+    finished = threading.Event()
+
+    def item(index: int) -> int:
+        if index == 0:
+            raise FileNotFoundError("missing.png: no such file")
+        time.sleep(0.5)
+        finished.set()
+        return index
+
+    with pytest.raises(FileNotFoundError), ThreadPool(2) as pool:
+        list(pool.imap(item, range(2)))
+    wait_for_pool_threads(timeout=10)
+    assert finished.is_set()
