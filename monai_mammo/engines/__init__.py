@@ -17,3 +17,7 @@ from .cross_training import CrossModalTrainer as CrossModalTrainer
 from .cross_training import CrossTransferPhase as CrossTransferPhase
 from .cross_training import ModalityPrepareBatch as ModalityPrepareBatch
 from .cross_transfer import CrossModalTransfer as CrossModalTransfer
+
+# --- mixed precision on the CPU ---
+from .inferer import AutocastInferer as AutocastInferer
+from .inferer import cpu_supports_bfloat16 as cpu_supports_bfloat16

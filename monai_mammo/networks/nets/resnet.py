@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from monai.networks.layers.factories import Pool
 from monai.networks.layers.utils import get_act_layer
 from monai.networks.nets import ResNet
@@ -26,7 +27,7 @@ from monai_mammo.networks.nets._checks import check_input, check_spatial_dims
 from monai_mammo.networks.registry import register_network
 from monai_mammo.networks.weights import RESNET50_IMAGENET_URL, load_matching_state_dict, load_state_dict_file
 
-__all__ = ["FreezeUntil", "ResNet50Classifier"]
+__all__ = ["AvgDownConv", "FreezeUntil", "ResNet50Classifier"]
 
 
 class FreezeUntil(StrEnum):
@@ -42,6 +43,38 @@ class FreezeUntil(StrEnum):
 
 
 _STAGES = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
+
+
+class AvgDownConv(nn.Module):
+    """The projection shortcut of ResNet-D: average pooling over ``stride`` then a stride-1 1x1 convolution.
+
+    He et al., "Bag of Tricks for Image Classification with Convolutional Neural Networks", CVPR 2019, sec. 4.1
+    (ResNet-D): the plain strided 1x1 shortcut reads one pixel in four (2D) and ignores the rest; pooling first
+    lets every pixel reach the next stage. The module holds the convolution's ``weight`` itself (no sub-module),
+    so that a ResNet's ``downsample.0.weight`` keys, and torchvision's ImageNet files, load unchanged.
+    MONAI's ResNet and torchvision's have no such option (timm's ``avg_down`` is the same idea).
+
+    Args:
+        conv: the strided 1x1 convolution it replaces (``nn.Conv2d`` or ``nn.Conv3d``, no bias); its weight is kept.
+    """
+
+    def __init__(self, conv: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(conv, (nn.Conv2d, nn.Conv3d)) or conv.bias is not None or set(conv.kernel_size) != {1}:
+            raise ValueError(f"AvgDownConv: expected a 1x1 nn.Conv2d or nn.Conv3d without bias, got {conv}.")
+        self.spatial_dims = 2 if isinstance(conv, nn.Conv2d) else 3
+        self.stride = int(conv.stride[0])
+        self.weight = conv.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # ceil_mode=True, count_include_pad=False (timm's): an odd side keeps its last row, averaged alone
+        if self.spatial_dims == 2:
+            if self.stride > 1:
+                x = F.avg_pool2d(x, self.stride, self.stride, 0, True, False)
+            return F.conv2d(x, self.weight)
+        if self.stride > 1:
+            x = F.avg_pool3d(x, self.stride, self.stride, 0, True, False)
+        return F.conv3d(x, self.weight)
 
 
 @register_network(
@@ -105,6 +138,7 @@ class ResNet50Classifier(nn.Module):
         freeze_until: str = FreezeUntil.NONE,
         pretrained_weights: str | os.PathLike | None = None,
         zero_init_residual: bool = True,
+        avg_down: bool = False,
     ) -> None:
         super().__init__()
         self.spatial_dims = check_spatial_dims(spatial_dims, "ResNet50Classifier")
@@ -131,6 +165,10 @@ class ResNet50Classifier(nn.Module):
             act=act,
             norm=norm,
         )
+        if avg_down:
+            for stage in (self.backbone.layer1, self.backbone.layer2, self.backbone.layer3, self.backbone.layer4):
+                shortcut = stage[0].downsample
+                shortcut[0] = AvgDownConv(shortcut[0])
         self.global_pool = nn.Sequential(Pool[Pool.ADAPTIVEAVG, self.spatial_dims](1), nn.Flatten(1))
         layers: list[nn.Module] = []
         prev = self.num_features

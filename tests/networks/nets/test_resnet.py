@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from monai_mammo.networks.nets import ResNet50Classifier
+from monai_mammo.networks.nets import AvgDownConv, ResNet50Classifier
 
 
 def torchvision_resnet50_shapes(in_channels: int = 3) -> dict[str, tuple[int, ...]]:
@@ -192,3 +192,28 @@ def test_bad_input(net):
         net(torch.rand(1, 1, 16, 64))
     with pytest.raises(ValueError, match="dropout"):
         ResNet50Classifier(dropout=1.0)
+
+
+def test_avg_down_keeps_the_keys_and_loads_imagenet_files(tmp_path):
+    """ResNet-D shortcuts: torchvision's file loads into the same names; each shortcut pools, then projects."""
+    path = tmp_path / "resnet50-0676ba61.pth"
+    sd = fake_imagenet_file(path)
+    net = ResNet50Classifier(pretrained_weights=path, avg_down=True)
+    bb = net.backbone.state_dict()
+    assert set(bb) == {k for k in torchvision_resnet50_shapes() if not k.startswith("fc.")}
+    torch.testing.assert_close(bb["layer3.0.downsample.0.weight"], sd["layer3.0.downsample.0.weight"])
+    shortcut = net.backbone.layer2[0].downsample[0]
+    assert isinstance(shortcut, AvgDownConv) and shortcut.stride == 2
+    x = torch.rand(2, 256, 9, 9)
+    pooled = nn.functional.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False)  # odd side: last row kept
+    torch.testing.assert_close(shortcut(x), nn.functional.conv2d(pooled, shortcut.weight))
+
+
+def test_avg_down_scripts_runs_in_3d_and_refuses_bad_input():
+    net = ResNet50Classifier(avg_down=True).eval()
+    image = torch.rand(2, 1, 65, 65)
+    torch.testing.assert_close(torch.jit.script(net)(image), net(image))
+    net = ResNet50Classifier(spatial_dims=3, num_classes=2, avg_down=True).eval()
+    assert net(torch.rand(1, 1, 32, 32, 32)).shape == (1, 2)
+    with pytest.raises(ValueError, match="AvgDownConv: expected a 1x1"):
+        AvgDownConv(nn.Conv2d(4, 8, 3, bias=False))

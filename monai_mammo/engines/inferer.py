@@ -1,0 +1,68 @@
+"""Mixed precision for CPU training: an inferer that runs the network under bfloat16 autocast.
+
+MONAI's engines take ``amp=True`` only as CUDA's float16 autocast with a gradient scaler. On a CPU with native
+bfloat16 (AVX512-BF16 or AMX), PyTorch's CPU autocast runs convolutions and matrix products in bfloat16 at about
+half the time; bfloat16 keeps float32's exponent range, so no gradient scaler is needed. The inferer wraps only
+the forward pass (autograd replays it in the same precisions) and hands float32 outputs to the loss and the metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from monai.inferers import Inferer
+
+__all__ = ["AutocastInferer", "cpu_supports_bfloat16"]
+
+
+def cpu_supports_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX, through oneDNN).
+
+    Without it PyTorch emulates bfloat16 on the CPU, slower than float32, so the bundles' ``cpu_amp`` default
+    is this function's answer.
+    """
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = set(f.read().split())
+    except OSError:  # not Linux: no way to ask without a native call; stay in float32
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def _float32(value: Any) -> Any:
+    return value.float() if isinstance(value, torch.Tensor) and value.is_floating_point() else value
+
+
+class AutocastInferer(Inferer):
+    """Run the network under ``torch.autocast`` (bfloat16 by default) and return float32 outputs.
+
+    Args:
+        enabled: autocast on or off (off: a plain ``network(inputs)``, as MONAI's ``SimpleInferer``).
+        dtype: the autocast precision; bfloat16 (float16 on a CPU is slow and needs a gradient scaler).
+
+    Example:
+        >>> inferer = AutocastInferer(enabled=True)
+        >>> inferer(torch.zeros(1, 4), torch.nn.Linear(4, 2)).dtype
+        torch.float32
+    """
+
+    def __init__(self, enabled: bool = True, dtype: torch.dtype = torch.bfloat16) -> None:
+        super().__init__()
+        if not isinstance(enabled, bool):
+            raise TypeError(f"AutocastInferer: enabled must be true or false, got {enabled!r}.")
+        self.enabled = enabled
+        self.dtype = dtype
+
+    def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.enabled:
+            return network(inputs, *args, **kwargs)
+        with torch.autocast(device_type=inputs.device.type, dtype=self.dtype):
+            outputs = network(inputs, *args, **kwargs)
+        if isinstance(outputs, torch.Tensor):
+            return _float32(outputs)
+        if isinstance(outputs, dict):
+            return {k: _float32(v) for k, v in outputs.items()}
+        return outputs
