@@ -8,7 +8,7 @@ ranks under DDP, like ``ROCAUCMetric``); ``ClassificationMetrics`` is its Ignite
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from monai.handlers import IgniteMetricHandler
@@ -17,6 +17,9 @@ from monai.utils import StrEnum, look_up_option
 
 from .classification import Average
 from .report import classification_report
+
+if TYPE_CHECKING:
+    from ignite.engine import Engine
 
 __all__ = ["ClassificationMetrics", "ClassificationReportMetric", "ReportMetric"]
 
@@ -46,6 +49,9 @@ class ClassificationReportMetric(CumulativeIterationMetric):
         average: summary of per-class values (``"auto"``: positive class for 2 classes, else macro).
         threshold: decision threshold of a binary positive-class score.
 
+    The group of each case (e.g. the woman), added with :meth:`add_groups` in the order of the cases, makes the
+    bootstrap resample groups instead of cases (:func:`~monai_mammo.metrics.classification_report`'s ``groups``).
+
     The inputs are batch-first: ``y_pred`` scores ``(B, C)`` (probabilities, e.g. after
     ``Activations(softmax=True)``), ``(B, 1)`` for a binary positive score, or ``(B, 1)`` class indices
     (``AsDiscrete(argmax=True)``; no AUC) for more than two classes; ``y`` labels ``(B,)``, ``(B, 1)``
@@ -74,6 +80,27 @@ class ClassificationReportMetric(CumulativeIterationMetric):
         self.average = average
         self.threshold = threshold
         self.report: dict[str, Any] | None = None
+        self._groups: list[Any] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self._groups = []
+
+    def add_groups(self, groups: Sequence[Any]) -> None:
+        """Record the group ids of the cases of the latest batch (one per case, in order)."""
+        self._groups.extend(groups)
+
+    def _gathered_groups(self, num_cases: int) -> list[Any] | None:
+        groups = self._groups
+        if torch.distributed.is_available() and torch.distributed.is_initialized():  # the buffers are gathered too
+            per_rank: list[Any] = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(per_rank, groups)
+            groups = [g for rank_groups in per_rank for g in rank_groups]
+        if not groups:
+            return None
+        if len(groups) != num_cases:
+            raise ValueError(f"{len(groups)} group ids for {num_cases} cases: add_groups must see every batch.")
+        return groups
 
     def _compute_tensor(self, y_pred: torch.Tensor, y: torch.Tensor | None = None) -> Any:  # type: ignore[override]
         if y is None:
@@ -106,6 +133,7 @@ class ClassificationReportMetric(CumulativeIterationMetric):
             seed=self.seed,
             average=self.average,
             threshold=self.threshold,
+            groups=self._gathered_groups(len(y)),
         )
         entry = self.report["metrics"][self.metric_name]
         if entry is None:
@@ -129,6 +157,8 @@ class ClassificationMetrics(IgniteMetricHandler):
         output_transform: extracts ``(y_pred, y)`` from ``engine.state.output``, e.g.
             ``monai.handlers.from_engine(["pred", "label"])``.
         save_details: keep the full report in ``engine.state.metric_details[name]``.
+        group_key: a key of the engine's batch dictionaries whose value groups the cases, e.g. ``"patient_id"``: the
+            intervals resample these groups (women), not the images; ``None``: images.
 
     Example:
         >>> from monai.handlers import from_engine
@@ -147,11 +177,24 @@ class ClassificationMetrics(IgniteMetricHandler):
         threshold: float = 0.5,
         output_transform: Callable = lambda x: x,
         save_details: bool = True,
+        group_key: str | None = None,
     ) -> None:
         metric_fn = ClassificationReportMetric(
             num_classes, metric_name, class_names, n_boot, ci, seed, average, threshold
         )
         super().__init__(metric_fn=metric_fn, output_transform=output_transform, save_details=save_details)
+        self.group_key = group_key
+
+    def iteration_completed(self, engine: Engine) -> None:
+        super().iteration_completed(engine)
+        if self.group_key is None:
+            return
+        batch = engine.state.batch  # a collated dict, or a list of dicts once MONAI's engines decollate it
+        try:
+            groups = batch[self.group_key] if isinstance(batch, dict) else [item[self.group_key] for item in batch]
+        except KeyError:
+            raise KeyError(f"ClassificationMetrics: group_key {self.group_key!r} is not in every batch item.") from None
+        self.metric_fn.add_groups(groups.tolist() if isinstance(groups, torch.Tensor) else list(groups))  # type: ignore[operator]
 
     def compute(self) -> Any:
         metric_fn: ClassificationReportMetric = self.metric_fn  # type: ignore[assignment]
