@@ -8,7 +8,8 @@ advance or chosen on ``val``.
 Models:
 - ``resnet18``: MONAI's ``ResNet`` (basic blocks 2-2-2-2) with a 3x3 stride-1 stem and no max-pool at 28 x 28, the
   architecture of MedMNIST's "ResNet-18 (28)" row, trained with flips and small affine augmentation, AdamW, cosine
-  schedule, and horizontal-flip test-time averaging.
+  schedule, and horizontal-flip test-time averaging; ``--avg-down`` gives it ResNet-D shortcuts (a 2x2 average
+  before each downsampling 1x1 projection, as the classifier bundle's ``avg_down``).
 - ``ensemble``: the mean probability of the ``resnet18`` runs over ``--seeds``.
 - ``logistic_pixels``: logistic regression on the 784 pixels (scikit-learn), the in-run baseline the others are
   compared to (``auc_ratio``).
@@ -26,7 +27,7 @@ AutoKeras 0.871/0.831, Google AutoML Vision 0.919/0.861.
 Usage::
 
     python benchmarks/bench_breastmnist.py [--npz ../shared/data/breastmnist/breastmnist.npz] [--epochs 60]
-        [--seeds 0 1 2] [--threads 2] [--out benchmarks/results/bench_breastmnist.json]
+        [--seeds 0 1 2] [--threads 2] [--avg-down] [--out benchmarks/results/bench_breastmnist.json]
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from sklearn.metrics import roc_auc_score
 
 from monai_mammo.data import breastmnist_items
 from monai_mammo.metrics import classification_report
+from monai_mammo.networks.nets import AvgDownConv
 from monai_mammo.utils import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,9 +87,10 @@ def load_splits(npz: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     return splits
 
 
-def resnet18_28() -> torch.nn.Module:
-    """ResNet-18 for 28 x 28 inputs: 3x3 stride-1 stem, no max-pool (MedMNIST v2's and CIFAR's variant)."""
-    return ResNet(
+def resnet18_28(avg_down: bool = False) -> torch.nn.Module:
+    """ResNet-18 for 28 x 28 inputs: 3x3 stride-1 stem, no max-pool (MedMNIST v2's and CIFAR's variant); with
+    ``avg_down`` the downsampling shortcuts are ResNet-D's (:class:`~monai_mammo.networks.nets.AvgDownConv`)."""
+    model = ResNet(
         block="basic",
         layers=[2, 2, 2, 2],
         block_inplanes=[64, 128, 256, 512],
@@ -98,6 +101,10 @@ def resnet18_28() -> torch.nn.Module:
         no_max_pool=True,
         num_classes=2,
     )
+    if avg_down:
+        for stage in (model.layer2, model.layer3, model.layer4):
+            stage[0].downsample[0] = AvgDownConv(stage[0].downsample[0])
+    return model
 
 
 def predict(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
@@ -112,10 +119,15 @@ def predict(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 256)
 
 
 def train_resnet(
-    splits: dict[str, tuple[torch.Tensor, torch.Tensor]], epochs: int, seed: int, batch_size: int, lr: float
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    epochs: int,
+    seed: int,
+    batch_size: int,
+    lr: float,
+    avg_down: bool = False,
 ) -> dict[str, Any]:
     set_determinism(seed=seed, use_deterministic_algorithms=True)
-    model = resnet18_28()
+    model = resnet18_28(avg_down)
     augment = Compose(
         [
             RandFlip(prob=0.5, spatial_axis=1),
@@ -170,6 +182,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--avg-down", action="store_true", help="ResNet-D shortcuts (AvgDownConv)")
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the figures depend on it)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_breastmnist.json")
@@ -190,7 +203,7 @@ def main() -> None:
 
     runs, scores = [], []
     for seed in args.seeds:
-        run = train_resnet(splits, args.epochs, seed, args.batch_size, args.lr)
+        run = train_resnet(splits, args.epochs, seed, args.batch_size, args.lr, args.avg_down)
         score = predict(run.pop("model"), splits["test"][0])
         scores.append(score)
         runs.append({"seed": seed, **run, "test": test_split_report(y_test, score, args.n_boot, seed)})

@@ -1,19 +1,19 @@
 """Benchmark: the classifier bundle's training step against a plain PyTorch loop, same model, same data, one run.
 
 The bundle ``bundles/mammo_stn_classifier`` is parsed with MONAI's ``ConfigParser`` as ``train.yaml`` configures
-it (network, loss with class weights, Adam, cosine LR schedule, postprocessing, the per-iteration handlers:
+it (network, loss with class weights, Adam, warm-up cosine LR schedule, postprocessing, the per-iteration handlers:
 ``LrScheduleHandler``, ``StatsHandler``, ``TensorBoardStatsHandler``). Its data loader's batches are materialised
 once, so both sides train on exactly the same tensors and data loading is left out of both. The validation
 handler and the epoch checkpoint are left out (they are per epoch, not per iteration).
 
 Per repeat: one epoch of the bundle's ``SupervisedTrainer`` over the batches, then one epoch of the plain loop
-(``zero_grad``, forward, loss, ``backward``, ``step``, and ``scheduler.step()`` per epoch) over the same batches on
-the same network; the two alternate, so that both see the same background load. Per iteration, both the wall time
-and the process CPU time are recorded; with one torch thread the CPU time is what the step costs, whatever else
-runs on the machine -- except in a virtual machine whose host is busy, where stolen time is counted too. The
-reported overhead is the ratio of the minima over repeats of the CPU time per iteration (timeit's estimator: the
-least disturbed repeat); medians, the paired per-repeat ratios with a bootstrap 95% interval, and the wall-time
-figures are in the JSON too.
+(``zero_grad``, forward -- under the same bfloat16 autocast when the bundle's ``cpu_amp`` is on --, loss,
+``backward``, ``step``, ``scheduler.step()``) over the same batches on the same network; the two alternate, so that
+both see the same background load. Per iteration, both the wall time and the process CPU time are recorded; with one
+torch thread the CPU time is what the step costs, whatever else runs on the machine -- except in a virtual machine
+whose host is busy, where stolen time is counted too. The reported overhead is the ratio of the minima over repeats
+of the CPU time per iteration (timeit's estimator: the least disturbed repeat); medians, the paired per-repeat
+ratios with a bootstrap 95% interval, and the wall-time figures are in the JSON too.
 
 Usage::
 
@@ -90,6 +90,7 @@ def main() -> None:
     loss_fn = parser.get_parsed_content("loss")
     scheduler = parser.get_parsed_content("lr_scheduler")
     device = parser.get_parsed_content("device")
+    autocast = bool(parser.get_parsed_content("train#inferer").enabled)  # the bundle's cpu_amp on this CPU
 
     loader = parser.get_parsed_content("train#dataloader")
     batches = []
@@ -117,10 +118,12 @@ def main() -> None:
             x = x.as_tensor() if isinstance(x, MetaTensor) else x  # plain tensors either way
             y = batch["label"].to(device)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(network(x), y)
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
+                logits = network(x)
+            loss = loss_fn(logits.float(), y)
             loss.backward()
             optimizer.step()
-        scheduler.step()
+            scheduler.step()  # per iteration, as the bundle's LrScheduleHandler
         return (time.perf_counter() - start) / len(batches), (time.process_time() - cpu) / len(batches)
 
     plain_epoch()  # warm-up of both paths (allocations, numba compilation)
@@ -162,6 +165,7 @@ def main() -> None:
         "repeats": args.repeats,
         "threads": torch.get_num_threads(),
         "device": str(device),
+        "bfloat16_autocast": autocast,
         "cpu_time": cpu_summary,
         "wall_time": summary(bundle_t, plain_t),
         "overhead_percent": (ratio - 1) * 100,

@@ -189,12 +189,13 @@ class ClassificationMetrics(IgniteMetricHandler):
         super().iteration_completed(engine)
         if self.group_key is None:
             return
-        batch = engine.state.batch  # a collated dict, or a list of dicts once MONAI's engines decollate it
+        batch: Any = engine.state.batch  # a collated dict, or a list of dicts once MONAI's engines decollate it
         try:
             groups = batch[self.group_key] if isinstance(batch, dict) else [item[self.group_key] for item in batch]
         except KeyError:
             raise KeyError(f"ClassificationMetrics: group_key {self.group_key!r} is not in every batch item.") from None
-        self.metric_fn.add_groups(groups.tolist() if isinstance(groups, torch.Tensor) else list(groups))  # type: ignore[operator]
+        metric_fn: ClassificationReportMetric = self.metric_fn  # type: ignore[assignment]
+        metric_fn.add_groups(groups.tolist() if isinstance(groups, torch.Tensor) else list(groups))
 
     def compute(self) -> Any:
         metric_fn: ClassificationReportMetric = self.metric_fn  # type: ignore[assignment]

@@ -126,7 +126,8 @@ def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path], key: str
     workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, **{key: "maybe"})
     with pytest.raises(RuntimeError) as info:
         workflow.initialize()
-    assert user_error(info.value) == f"ConfigOverrideError: --{key} must be true or false, got 'maybe'; nothing was run."
+    expected = f"ConfigOverrideError: --{key} must be true or false, got 'maybe'; nothing was run."
+    assert user_error(info.value) == expected
 
 
 def test_a_number_given_text_is_refused(configs: tuple[Path, Path]) -> None:

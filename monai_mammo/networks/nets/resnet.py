@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -55,26 +56,28 @@ class AvgDownConv(nn.Module):
     MONAI's ResNet and torchvision's have no such option (timm's ``avg_down`` is the same idea).
 
     Args:
-        conv: the strided 1x1 convolution it replaces (``nn.Conv2d`` or ``nn.Conv3d``, no bias); its weight is kept.
+        conv: the strided 1x1 convolution it replaces (``nn.Conv2d`` or ``nn.Conv3d``, with or without bias, one
+            group); its weight and bias are kept.
     """
 
     def __init__(self, conv: nn.Module) -> None:
         super().__init__()
-        if not isinstance(conv, (nn.Conv2d, nn.Conv3d)) or conv.bias is not None or set(conv.kernel_size) != {1}:
-            raise ValueError(f"AvgDownConv: expected a 1x1 nn.Conv2d or nn.Conv3d without bias, got {conv}.")
+        if not isinstance(conv, (nn.Conv2d, nn.Conv3d)) or set(conv.kernel_size) != {1} or conv.groups != 1:
+            raise ValueError(f"AvgDownConv: expected a 1x1 nn.Conv2d or nn.Conv3d with one group, got {conv}.")
         self.spatial_dims = 2 if isinstance(conv, nn.Conv2d) else 3
         self.stride = int(conv.stride[0])
         self.weight = conv.weight
+        self.bias = conv.bias  # a Parameter or None: TorchScript types it per instance
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # ceil_mode=True, count_include_pad=False (timm's): an odd side keeps its last row, averaged alone
         if self.spatial_dims == 2:
             if self.stride > 1:
                 x = F.avg_pool2d(x, self.stride, self.stride, 0, True, False)
-            return F.conv2d(x, self.weight)
+            return F.conv2d(x, self.weight, self.bias)
         if self.stride > 1:
             x = F.avg_pool3d(x, self.stride, self.stride, 0, True, False)
-        return F.conv3d(x, self.weight)
+        return F.conv3d(x, self.weight, self.bias)
 
 
 @register_network(
@@ -166,8 +169,8 @@ class ResNet50Classifier(nn.Module):
             norm=norm,
         )
         if avg_down:
-            for stage in (self.backbone.layer1, self.backbone.layer2, self.backbone.layer3, self.backbone.layer4):
-                shortcut = stage[0].downsample
+            for stage in ("layer1", "layer2", "layer3", "layer4"):
+                shortcut = cast(nn.Sequential, self.backbone.get_submodule(f"{stage}.0.downsample"))
                 shortcut[0] = AvgDownConv(shortcut[0])
         self.global_pool = nn.Sequential(Pool[Pool.ADAPTIVEAVG, self.spatial_dims](1), nn.Flatten(1))
         layers: list[nn.Module] = []

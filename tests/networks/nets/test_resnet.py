@@ -217,3 +217,17 @@ def test_avg_down_scripts_runs_in_3d_and_refuses_bad_input():
     assert net(torch.rand(1, 1, 32, 32, 32)).shape == (1, 2)
     with pytest.raises(ValueError, match="AvgDownConv: expected a 1x1"):
         AvgDownConv(nn.Conv2d(4, 8, 3, bias=False))
+
+
+def test_avg_down_keeps_a_shortcut_bias():
+    """MONAI's ResNet has biased shortcuts by default (bias_downsample=True): the bias is kept, and scripts."""
+    conv = nn.Conv2d(4, 8, 1, stride=2)
+    shortcut = AvgDownConv(conv)
+    assert set(dict(shortcut.named_parameters())) == {"weight", "bias"}
+    x = torch.rand(1, 4, 6, 6)
+    torch.testing.assert_close(
+        shortcut(x), nn.functional.conv2d(nn.functional.avg_pool2d(x, 2), conv.weight, conv.bias)
+    )
+    torch.testing.assert_close(torch.jit.script(shortcut)(x), shortcut(x))
+    with pytest.raises(ValueError, match="with one group"):
+        AvgDownConv(nn.Conv2d(4, 8, 1, groups=2))
