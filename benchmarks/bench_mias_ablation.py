@@ -131,7 +131,7 @@ def main() -> None:
         "seed": args.seed,
         "n_boot": args.n_boot,
         "threads": args.threads or torch.get_num_threads(),
-        "bundle": "bundles/mammo_stn_classifier (train.yaml defaults otherwise: Adam 3e-4, cosine, class weights)",
+        "bundle": "bundles/mammo_stn_classifier (train.yaml's defaults otherwise)",
     }
     result: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
