@@ -1,8 +1,9 @@
 """Mixed precision for CPU training: an inferer that runs the network under bfloat16 autocast.
 
 MONAI's engines take ``amp=True`` only as CUDA's float16 autocast with a gradient scaler. On a CPU with native
-bfloat16 (AVX512-BF16 or AMX), PyTorch's CPU autocast runs convolutions and matrix products in bfloat16 at about
-half the time; bfloat16 keeps float32's exponent range, so no gradient scaler is needed. The inferer wraps only
+bfloat16 (AVX512-BF16 or AMX), PyTorch's CPU autocast runs convolutions and matrix products in bfloat16 (the
+classifier bundle's epochs take about 30 % less time on the 2-core test machine); bfloat16 keeps float32's exponent
+range, so no gradient scaler is needed. The inferer wraps only
 the forward pass (autograd replays it in the same precisions) and hands float32 outputs to the loss and the metrics.
 """
 
