@@ -51,7 +51,7 @@ from sklearn.metrics import roc_auc_score
 
 from monai_mammo.data import breastmnist_items
 from monai_mammo.metrics import classification_report
-from monai_mammo.networks.nets import AvgDownConv
+from monai_mammo.networks.nets import use_avg_down
 from monai_mammo.utils import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,7 @@ def load_splits(npz: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 def resnet18_28(avg_down: bool = False) -> torch.nn.Module:
     """ResNet-18 for 28 x 28 inputs: 3x3 stride-1 stem, no max-pool (MedMNIST v2's and CIFAR's variant); with
-    ``avg_down`` the downsampling shortcuts are ResNet-D's (:class:`~monai_mammo.networks.nets.AvgDownConv`)."""
+    ``avg_down`` the downsampling shortcuts are ResNet-D's (:func:`~monai_mammo.networks.nets.use_avg_down`)."""
     model = ResNet(
         block="basic",
         layers=[2, 2, 2, 2],
@@ -101,10 +101,7 @@ def resnet18_28(avg_down: bool = False) -> torch.nn.Module:
         no_max_pool=True,
         num_classes=2,
     )
-    if avg_down:
-        for stage in (model.layer2, model.layer3, model.layer4):
-            stage[0].downsample[0] = AvgDownConv(stage[0].downsample[0])
-    return model
+    return use_avg_down(model) if avg_down else model
 
 
 def predict(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 # --- SRGAN-STN-ResNet50 networks ---
 from .pipeline import SRGANSTNClassifier as SRGANSTNClassifier
 from .resnet import AvgDownConv as AvgDownConv
+from .resnet import use_avg_down as use_avg_down
 from .resnet import FreezeUntil as FreezeUntil
 from .resnet import ResNet50Classifier as ResNet50Classifier
 from .srgan import SRGANDiscriminator as SRGANDiscriminator

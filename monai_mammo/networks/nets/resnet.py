@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import cast
 
 import torch
 import torch.nn as nn
@@ -28,7 +27,7 @@ from monai_mammo.networks.nets._checks import check_input, check_spatial_dims
 from monai_mammo.networks.registry import register_network
 from monai_mammo.networks.weights import RESNET50_IMAGENET_URL, load_matching_state_dict, load_state_dict_file
 
-__all__ = ["AvgDownConv", "FreezeUntil", "ResNet50Classifier"]
+__all__ = ["AvgDownConv", "FreezeUntil", "ResNet50Classifier", "use_avg_down"]
 
 
 class FreezeUntil(StrEnum):
@@ -78,6 +77,17 @@ class AvgDownConv(nn.Module):
         if self.stride > 1:
             x = F.avg_pool3d(x, self.stride, self.stride, 0, True, False)
         return F.conv3d(x, self.weight, self.bias)
+
+
+def use_avg_down(resnet: nn.Module) -> nn.Module:
+    """Give a MONAI ``ResNet`` (or torchvision's) ResNet-D shortcuts, in place: the first block of each stage that
+    has a projection shortcut (``downsample``: a 1x1 convolution then a norm) gets :class:`AvgDownConv` in place of
+    the convolution. Stages without one (ResNet-18's ``layer1``) are left as they are. Returns ``resnet``."""
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        shortcut = getattr(resnet.get_submodule(f"{stage}.0"), "downsample", None)
+        if isinstance(shortcut, nn.Sequential) and isinstance(shortcut[0], (nn.Conv2d, nn.Conv3d)):
+            shortcut[0] = AvgDownConv(shortcut[0])
+    return resnet
 
 
 @register_network(
@@ -169,9 +179,7 @@ class ResNet50Classifier(nn.Module):
             norm=norm,
         )
         if avg_down:
-            for stage in ("layer1", "layer2", "layer3", "layer4"):
-                shortcut = cast(nn.Sequential, self.backbone.get_submodule(f"{stage}.0.downsample"))
-                shortcut[0] = AvgDownConv(shortcut[0])
+            use_avg_down(self.backbone)
         self.global_pool = nn.Sequential(Pool[Pool.ADAPTIVEAVG, self.spatial_dims](1), nn.Flatten(1))
         layers: list[nn.Module] = []
         prev = self.num_features

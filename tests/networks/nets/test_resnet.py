@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from monai_mammo.networks.nets import AvgDownConv, ResNet50Classifier
+from monai_mammo.networks.nets import AvgDownConv, ResNet50Classifier, use_avg_down
 
 
 def torchvision_resnet50_shapes(in_channels: int = 3) -> dict[str, tuple[int, ...]]:
@@ -231,3 +231,15 @@ def test_avg_down_keeps_a_shortcut_bias():
     torch.testing.assert_close(torch.jit.script(shortcut)(x), shortcut(x))
     with pytest.raises(ValueError, match="with one group"):
         AvgDownConv(nn.Conv2d(4, 8, 1, groups=2))
+
+
+def test_use_avg_down_on_a_monai_resnet18():
+    """Basic blocks: layer1 has no projection shortcut and is left alone; layers 2-4 get AvgDownConv, biases kept."""
+    from monai.networks.nets import ResNet
+
+    net = ResNet("basic", [2, 2, 2, 2], [64, 128, 256, 512], spatial_dims=2, n_input_channels=1, num_classes=2)
+    keys = set(net.state_dict())
+    assert use_avg_down(net) is net and set(net.state_dict()) == keys
+    assert net.layer1[0].downsample is None
+    assert all(isinstance(getattr(net, f"layer{i}")[0].downsample[0], AvgDownConv) for i in (2, 3, 4))
+    assert net(torch.rand(1, 1, 28, 28)).shape == (1, 2)
