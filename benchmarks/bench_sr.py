@@ -20,7 +20,16 @@ Three generators per scale, from one training run of ``--pretrain-epochs`` + ``-
 - ``bundle_model``: the bundle's ``models/model.pt`` at the end (the best validation PSNR of all epochs): what a user
   of the bundle gets;
 - ``srgan_last_epoch``: the generator after the last GAN epoch (the bundle keeps only the best one, so the benchmark
-  saves this one with :func:`~monai_mammo.networks.save_network_state` at the end of the run).
+  saves this one with :func:`~monai_mammo.networks.save_network_state` at the end of the run);
+- with ``--self-ensemble``, ``bundle_model_self_ensemble``: the bundle's model evaluated with ``self_ensemble true``
+  (the mean over 8 rotations and flips of each input, EDSR+).
+
+With ``--gan-epochs 0`` the first two are one file, evaluated once as ``bundle_model``. ``--set KEY=VALUE`` passes
+more bundle settings to training and evaluation; the full-resolution run of the results page::
+
+    python benchmarks/bench_sr.py --scales 2 --image-size 1024 --pretrain-epochs 160 --gan-epochs 0 --self-ensemble \
+        --set keep_resolution=true g_norm=none pixel_criterion=l1 val_interval=40 \
+        --out benchmarks/results/bench_sr_fullres_x2.json
 
 Per-image values are kept to give the PSNR / SSIM gain over bicubic a 95% bootstrap interval that resamples women
 (:func:`~monai_mammo.metrics.bootstrap_ci`).
@@ -81,6 +90,20 @@ def cli(config_files: list[Path], run_id: str, overrides: dict[str, Any]) -> str
     files = f'"[{files}]"' if len(config_files) > 1 else str(config_files[0].relative_to(ROOT))
     args = " ".join(f"--{k} {shlex.quote(v if isinstance(v, str) else json.dumps(v))}" for k, v in overrides.items())
     return f"python -m monai.bundle run {run_id} --config_file {files} {args}"
+
+
+def parse_settings(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` as a dict, the values as JSON where they parse (``true``, ``10``), else text."""
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--set takes KEY=VALUE pairs, got {item!r}")
+        try:
+            settings[key] = json.loads(text)
+        except json.JSONDecodeError:
+            settings[key] = text
+    return settings
 
 
 def collect_per_image(evaluator: Any, records: list[dict[str, Any]]) -> None:
@@ -178,6 +201,7 @@ def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str,
         "scale_factor": scale,
         "image_size": args.image_size,
         "seed": args.seed,
+        **args.set,  # bundle settings of both training and evaluation (e.g. keep_resolution, g_norm, self_ensemble)
     }
     train_overrides = {**common, "pretrain_epochs": args.pretrain_epochs, "gan_epochs": args.gan_epochs}
     train_overrides.update({k: v for k, v in (("g_blocks", args.g_blocks), ("g_channels", args.g_channels)) if v})
@@ -192,11 +216,14 @@ def run_scale(args: argparse.Namespace, scale: int, datalist: Path) -> dict[str,
     t_eval = time.perf_counter()
     ckpt_dir = run_dir / "models"  # the bundle's ckpt_dir under run_dir
     mse_model, last_model = run_dir / MSE_MODEL, run_dir / LAST_MODEL
-    models = {"srresnet_mse": mse_model, "bundle_model": ckpt_dir / "model.pt"}
-    if args.gan_epochs:
-        models["srgan_last_epoch"] = last_model
-    for name, path in models.items():
-        result[name] = {region: evaluate(common, path, region) for region in ("breast", "interior")}
+    models = {"bundle_model": ckpt_dir / "model.pt"}
+    if args.gan_epochs:  # without GAN epochs the model after pretraining is the bundle's model
+        models = {"srresnet_mse": mse_model, **models, "srgan_last_epoch": last_model}
+    runs = [(name, path, common) for name, path in models.items()]
+    if args.self_ensemble:  # the bundle's model once more, each LR input seen in 8 rotations and flips
+        runs.append(("bundle_model_self_ensemble", ckpt_dir / "model.pt", {**common, "self_ensemble": True}))
+    for name, path, settings in runs:
+        result[name] = {region: evaluate(settings, path, region) for region in ("breast", "interior")}
         summary = {
             r: (round(v["psnr_gain_db"]["value"], 3), [round(c, 3) for c in v["psnr_gain_db"]["ci"]])
             for r, v in result[name].items()
@@ -216,6 +243,17 @@ def main() -> None:
     parser.add_argument("--gan-epochs", type=int, default=2, help="the bundle's gan_epochs")
     parser.add_argument("--g-blocks", type=int, default=None, help="the bundle's g_blocks (default: the bundle's)")
     parser.add_argument("--g-channels", type=int, default=None, help="the bundle's g_channels (default: the bundle's)")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more bundle settings for training and evaluation, e.g. keep_resolution=true g_norm=none "
+        "pixel_criterion=l1 self_ensemble=true val_interval=10 (values as JSON where they parse, else text)",
+    )
+    parser.add_argument(
+        "--self-ensemble", action="store_true", help="also evaluate the bundle's model with self_ensemble true"
+    )
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of women held out as the test part")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of the bundle")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -223,6 +261,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench_sr"), help="datalist, models, logs")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_sr.json")
     args = parser.parse_args()
+    args.set = parse_settings(parser, args.set)
     torch.set_num_threads(args.threads)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -89,6 +89,7 @@ SR_MODELS = {
     "srresnet_mse": "model.pt after MSE pretraining",
     "bundle_model": "model.pt at the end (best val. PSNR)",
     "srgan_last_epoch": "last GAN epoch",
+    "bundle_model_self_ensemble": "model.pt, self_ensemble (x8)",
 }
 CROSS_METRICS = ("accuracy", "sensitivity", "precision", "f1", "auc")
 
@@ -158,6 +159,9 @@ def main() -> None:
     sr_runs = [r for r in sr_runs if r["results"] and "bundle_model" in r["results"][0]]  # the bundle's runs
     if sr_runs:
         outputs["sr"] = sr_table([run for r in sr_runs for run in r["results"]])
+    sr_full = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_sr_fullres_x*.json"))]
+    if sr_full := [r for r in sr_full if r["results"]]:
+        outputs["sr_fullres"] = sr_table([run for r in sr_full for run in r["results"]])
     cross = RESULTS / "bench_cross_transfer.json"
     if cross.is_file() and "results" in (cross_result := json.loads(cross.read_text())):
         outputs.update(cross_transfer_tables(cross_result))

@@ -256,6 +256,11 @@ def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathL
     Raises:
         ConfigOverrideError: a switch given a value that is neither true nor false (``--use_stn maybe``).
     """
+    config = parser.get()
+    for key, default in _defined(files).items():  # a number for a switch (--self_ensemble 1) is not true or false
+        value = config.get(key) if _SEP not in key else None
+        if isinstance(default, bool) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
     for key, default, value in list(_text_overrides(parser, files)):
         if not isinstance(default, bool) and key not in EXPRESSION_SWITCHES:
             continue

@@ -7,15 +7,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from monai.networks.layers.factories import Norm
 
-__all__ = ["SUPPORTED_SCALES", "check_sr_settings", "shave_border", "sr_inference_files"]
+from monai_mammo.losses import PixelCriterion
+
+__all__ = ["SUPPORTED_SCALES", "check_fits_image_size", "check_sr_settings", "shave_border", "sr_inference_files"]
 
 
 SUPPORTED_SCALES = (2, 4)
 
 
 def check_sr_settings(
-    scale_factor: int, patch_size: int | Sequence[int] | None = None, supported_scales: Sequence[int] = SUPPORTED_SCALES
+    scale_factor: int,
+    patch_size: int | Sequence[int] | None = None,
+    supported_scales: Sequence[int] = SUPPORTED_SCALES,
+    pixel_criterion: str | None = None,
+    g_norm: str | tuple | None = None,
 ) -> bool:
     """Check the SR bundle's settings at start, with messages naming the setting (run from ``initialize``).
 
@@ -25,12 +32,15 @@ def check_sr_settings(
         scale_factor: the upscaling factor; one of ``supported_scales``.
         patch_size: HR training patch side(s); each a positive multiple of ``scale_factor``.
         supported_scales: allowed factors.
+        pixel_criterion: the pretraining loss, one of :class:`~monai_mammo.losses.PixelCriterion` (not checked if None).
+        g_norm: the generator's normalisation, a MONAI ``Norm`` name or ``"none"`` (not checked if None).
 
     Returns:
         True (so that it can be a config expression).
 
     Raises:
-        ValueError: a scale factor not supported, a patch size not a positive multiple of it.
+        ValueError: a scale factor not supported, a patch size not a positive multiple of it, an unknown pixel
+            criterion or normalisation.
     """
     if isinstance(scale_factor, bool) or int(scale_factor) != scale_factor or int(scale_factor) not in supported_scales:
         raise ValueError(
@@ -42,7 +52,34 @@ def check_sr_settings(
         sizes = [int(patch_size)] if isinstance(patch_size, (int, float)) else [int(s) for s in patch_size]
         if any(s <= 0 or s % scale for s in sizes):
             raise ValueError(f"patch_size must be positive multiples of scale_factor={scale}, got {patch_size!r}.")
+    criteria = [str(c) for c in PixelCriterion]
+    if pixel_criterion is not None and str(pixel_criterion).lower() not in criteria:
+        raise ValueError(f"pixel_criterion must be one of {criteria}, got {pixel_criterion!r}.")
+    if g_norm is not None and str(g_norm).lower() not in ("none", "null"):
+        name = g_norm[0] if isinstance(g_norm, (tuple, list)) else g_norm
+        try:
+            Norm[str(name), 2]
+        except (KeyError, ValueError, TypeError) as e:
+            names = sorted(n.lower() for n in Norm.names)
+            raise ValueError(f"g_norm must be none or one of MONAI's norms {names}, got {g_norm!r}.") from e
     return True
+
+
+def check_fits_image_size(image: torch.Tensor, image_size: int) -> torch.Tensor:
+    """``image`` (``(C, *spatial)``) unchanged if no side exceeds ``image_size``, else a ValueError naming its file.
+
+    With ``keep_resolution`` the SR bundle only pads the breast crop to ``image_size``; a larger crop would need
+    resizing, which full-resolution SR must not do silently.
+    """
+    shape = tuple(int(s) for s in image.shape[1:])
+    if max(shape) > image_size:
+        meta = getattr(image, "meta", {}) or {}
+        name = meta.get("filename_or_obj", "an image")
+        raise ValueError(
+            f"{name}: its breast crop is {shape} pixels, larger than image_size={image_size}; with keep_resolution "
+            f"true, give an image_size of at least {max(shape)} (or keep_resolution false to resize)."
+        )
+    return image
 
 
 def shave_border(mask: torch.Tensor, width: int) -> torch.Tensor:

@@ -20,4 +20,5 @@ from .cross_transfer import CrossModalTransfer as CrossModalTransfer
 
 # --- mixed precision on the CPU ---
 from .inferer import AutocastInferer as AutocastInferer
+from .inferer import SelfEnsembleInferer as SelfEnsembleInferer
 from .inferer import cpu_supports_bfloat16 as cpu_supports_bfloat16

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from monai.data import MetaTensor
 
-from monai_mammo.apps import check_sr_settings, shave_border, sr_inference_files
+from monai_mammo.apps import check_fits_image_size, check_sr_settings, shave_border, sr_inference_files
 
 
 @pytest.mark.parametrize("scale,patch", [(2, 16), (4, [32, 64]), (2, None)])
@@ -50,3 +51,14 @@ def test_shave_border(width: int) -> None:
 def test_shave_border_rejects_negative() -> None:
     with pytest.raises(ValueError, match="width"):
         shave_border(torch.ones(1, 4, 4), -1)
+
+
+def test_check_fits_image_size_names_the_file() -> None:
+    image = MetaTensor(torch.zeros(1, 20, 12), meta={"filename_or_obj": "/data/mdb001.png"})
+    assert check_fits_image_size(image, 20) is image
+    with pytest.raises(
+        ValueError,
+        match=r"/data/mdb001.png: its breast crop is \(20, 12\) pixels, larger than "
+        r"image_size=16; with keep_resolution true, give an image_size of at least 20",
+    ):
+        check_fits_image_size(image, 16)

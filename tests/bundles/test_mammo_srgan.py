@@ -167,6 +167,33 @@ def test_killed_training_resumes_to_the_weights_of_a_straight_run(trained: dict[
     assert expected.keys() == actual.keys() and all(torch.equal(expected[k], actual[k]) for k in expected)
 
 
+def test_full_resolution_edsr_recipe_trains_and_evaluates_with_self_ensemble(
+    trained: dict[str, Path], tmp_path: Path
+) -> None:
+    """keep_resolution (crops only padded), g_norm none, pixel_criterion l1, then evaluating with self_ensemble."""
+    recipe = {"image_size": 64, "keep_resolution": "true", "g_norm": "none", "pixel_criterion": "l1"}
+    args = _args(tmp_path, trained["dataset"], pretrain_epochs=1, gan_epochs=0, **recipe)
+    proc = _run(_bundle("training", TRAIN, args))
+    assert proc.returncode == 0
+    state = torch.load(tmp_path / "models" / "model.pt", map_location="cpu", weights_only=True)
+    assert state and not any("running_mean" in k for k in state)  # no batch norm in the generator
+    proc = _run(
+        _bundle(
+            "evaluating",
+            _configs("evaluate.yaml"),
+            [*_args(tmp_path, trained["dataset"], **recipe), "--self_ensemble", "true"],
+        )
+    )
+    assert proc.returncode == 0
+    assert re.search(r"^psnr_gain_db,-?\d", (tmp_path / "eval" / "metrics.csv").read_text(), re.M)
+    small = _run(
+        _bundle("training", TRAIN, _args(tmp_path / "small", trained["dataset"], **{**recipe, "image_size": 16}))
+    )
+    assert small.returncode != 0
+    last = small.stderr.strip().splitlines()[-1]
+    assert re.search(r"\.png: its breast crop is \(\d+, \d+\) pixels, larger than image_size=16", last), last
+
+
 def test_missing_generator_says_where_and_to_train_first(tmp_path: Path) -> None:
     proc = _run(_bundle("inference", _configs("inference.yaml"), _args(tmp_path / "run", tmp_path)))
     model = tmp_path / "run" / "models" / "model.pt"
@@ -197,6 +224,9 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
         ({"dataset_dir": "/nonexistent/mammo_data"}, FileNotFoundError, "dataset_dir '/nonexistent/mammo_data' does"),
         ({"datalist": "/nonexistent/datalist.json"}, FileNotFoundError, "datalist '/nonexistent/datalist.json'"),
         ({"scale_factr": 2}, ConfigOverrideError, r"unknown override --scale_factr \(did you mean --scale_factor "),
+        ({"pixel_criterion": "l2"}, ValueError, r"pixel_criterion must be one of \['mse', 'l1'\], got 'l2'"),
+        ({"g_norm": "bach"}, ValueError, r"g_norm must be none or one of MONAI's norms \['batch', "),
+        ({"self_ensemble": 1}, ConfigOverrideError, "--self_ensemble must be true or false, got 1"),
         (
             {"synthetic#num_imagez": 2},
             ConfigOverrideError,

@@ -1,11 +1,11 @@
-"""AutocastInferer: bfloat16 forward on the CPU, float32 outputs, the same gradients' direction; the CPU check."""
+"""AutocastInferer: bfloat16 forward on the CPU, float32 outputs; the CPU check; SelfEnsembleInferer (EDSR+)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from monai_mammo.engines import AutocastInferer, cpu_supports_bfloat16
+from monai_mammo.engines import AutocastInferer, SelfEnsembleInferer, cpu_supports_bfloat16
 
 
 def test_autocast_runs_the_forward_in_bfloat16_and_returns_float32():
@@ -44,3 +44,32 @@ def test_cpu_supports_bfloat16_reads_the_cpu_flags():
     with open("/proc/cpuinfo", encoding="utf-8") as f:
         flags = set(f.read().split())
     assert cpu_supports_bfloat16() == bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def test_self_ensemble_is_the_mean_over_the_eight_rotations_and_flips():
+    torch.manual_seed(0)
+    net = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    x = torch.rand(2, 1, 6, 5)  # not square: each rotation's output is mapped back to the input's orientation
+    expected = torch.zeros_like(x)
+    for flip in (False, True):
+        for k in range(4):
+            y = net(torch.rot90(x.flip(-1) if flip else x, k, (2, 3)))
+            y = torch.rot90(y, -k, (2, 3))
+            expected += y.flip(-1) if flip else y
+    out = SelfEnsembleInferer()(x, net)
+    assert out.shape == x.shape
+    torch.testing.assert_close(out, expected / 8)
+    identity = torch.nn.Identity()
+    torch.testing.assert_close(SelfEnsembleInferer()(x, identity), x)  # every view maps back onto the input
+
+
+def test_self_ensemble_off_wraps_and_refuses():
+    net = torch.nn.Conv2d(1, 1, 3, padding=1)
+    x = torch.rand(1, 1, 4, 4)
+    torch.testing.assert_close(SelfEnsembleInferer(enabled=False)(x, net), net(x), rtol=0, atol=0)
+    wrapped = SelfEnsembleInferer(inferer=AutocastInferer(enabled=True))(x, net)
+    assert wrapped.dtype == torch.float32
+    with pytest.raises(TypeError, match="enabled must be true or false"):
+        SelfEnsembleInferer(enabled="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2 or more spatial axes"):
+        SelfEnsembleInferer()(torch.rand(1, 4), torch.nn.Identity())

@@ -25,6 +25,11 @@ from monai_mammo.networks.registry import register_network
 __all__ = ["SRGANDiscriminator", "SRGANGenerator", "SRGANResidualBlock"]
 
 
+def _norm_layer(norm: str | tuple | None, spatial_dims: int, channels: int) -> nn.Module:
+    """MONAI's ``get_norm_layer``, with None (or ``""``) for no normalisation (EDSR's choice)."""
+    return nn.Identity() if norm is None else get_norm_layer(norm, spatial_dims, channels)
+
+
 class SRGANResidualBlock(nn.Module):
     """Residual block of the SRGAN generator: Conv3x3-Norm-Act-Conv3x3-Norm plus the identity.
 
@@ -32,19 +37,20 @@ class SRGANResidualBlock(nn.Module):
         spatial_dims: 2 or 3.
         channels: feature channels (in and out).
         act: activation name or ``(name, kwargs)`` (MONAI's ``Act`` factory); SRGAN uses PReLU.
-        norm: normalisation name or ``(name, kwargs)`` (MONAI's ``Norm`` factory); SRGAN uses batch norm.
+        norm: normalisation name or ``(name, kwargs)`` (MONAI's ``Norm`` factory); SRGAN uses batch norm,
+            None none (EDSR, Lim et al. 2017).
     """
 
     def __init__(
-        self, spatial_dims: int, channels: int, act: str | tuple = "prelu", norm: str | tuple = "batch"
+        self, spatial_dims: int, channels: int, act: str | tuple = "prelu", norm: str | tuple | None = "batch"
     ) -> None:
         super().__init__()
         conv = Conv[Conv.CONV, spatial_dims]
         self.conv1 = conv(channels, channels, kernel_size=3, padding=1)
-        self.norm1 = get_norm_layer(norm, spatial_dims, channels)
+        self.norm1 = _norm_layer(norm, spatial_dims, channels)
         self.act = get_act_layer(act)
         self.conv2 = conv(channels, channels, kernel_size=3, padding=1)
-        self.norm2 = get_norm_layer(norm, spatial_dims, channels)
+        self.norm2 = _norm_layer(norm, spatial_dims, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.norm2(self.conv2(self.act(self.norm1(self.conv1(x)))))
@@ -73,7 +79,8 @@ class SRGANGenerator(nn.Module):
         num_channels: feature channels (64 in the paper).
         num_res_blocks: residual blocks (8 in Swapna & Vijaya Kumar; 16 in Ledig et al.).
         act: activation, name or ``(name, kwargs)``; ``"prelu"`` (one learnable slope per layer) by default.
-        norm: normalisation, name or ``(name, kwargs)``; ``"batch"`` by default.
+        norm: normalisation, name or ``(name, kwargs)``; ``"batch"`` by default (SRGAN); None: no normalisation,
+            as in EDSR (Lim et al., 2017), which found batch norm to cost SR accuracy.
         out_act: optional activation on the output (e.g. ``"tanh"`` for images in [-1, 1]); none by default.
 
     Raises:
@@ -94,7 +101,7 @@ class SRGANGenerator(nn.Module):
         num_channels: int = 64,
         num_res_blocks: int = 8,
         act: str | tuple = "prelu",
-        norm: str | tuple = "batch",
+        norm: str | tuple | None = "batch",
         out_act: str | tuple | None = None,
     ) -> None:
         super().__init__()
@@ -122,7 +129,7 @@ class SRGANGenerator(nn.Module):
         )
         self.post_res = nn.Sequential(
             conv(num_channels, num_channels, kernel_size=3, padding=1),
-            get_norm_layer(norm, self.spatial_dims, num_channels),
+            _norm_layer(norm, self.spatial_dims, num_channels),
         )
         n_up = scale_factor.bit_length() - 1
         self.upsample = nn.Sequential(

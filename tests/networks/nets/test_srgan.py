@@ -47,6 +47,15 @@ def test_generator_architecture():
     assert (net.tail.kernel_size, net.tail.out_channels) == ((9, 9), 1)
 
 
+def test_generator_without_normalisation_as_edsr():
+    net = SRGANGenerator(scale_factor=2, num_channels=8, num_res_blocks=2, norm=None)
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+    block = net.res_blocks[0]
+    assert [type(m) for m in block.children()] == [nn.Conv2d, nn.Identity, nn.PReLU, nn.Conv2d, nn.Identity]
+    x = torch.rand(1, 1, 8, 8)  # without batch statistics, train and eval modes give the same output
+    torch.testing.assert_close(net.train()(x), net.eval()(x))
+
+
 def test_generator_long_skip():
     # with the residual trunk zeroed, the long skip carries the head's features to the upsampler unchanged
     net = SRGANGenerator(scale_factor=1, num_channels=4, num_res_blocks=1).eval()
