@@ -48,7 +48,6 @@ from monai.transforms import Compose, RandAffine, RandFlip
 from monai.utils import set_determinism
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from monai_mammo.data import breastmnist_items
 from monai_mammo.metrics import classification_report
@@ -123,14 +122,9 @@ def train_resnet(
     batch_size: int,
     lr: float,
     avg_down: bool = False,
-    ema: float | None = None,
 ) -> dict[str, Any]:
     set_determinism(seed=seed, use_deterministic_algorithms=True)
     model = resnet18_28(avg_down)
-    # --ema: validate and keep an exponential moving average of the weights (and batch-norm statistics), torch's
-    # AveragedModel, instead of the weights of the last step
-    averaged = None if ema is None else AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True)
-    kept = model if averaged is None else averaged.module
     augment = Compose(
         [
             RandFlip(prob=0.5, spatial_axis=1),
@@ -159,15 +153,13 @@ def train_resnet(
             loss.backward()
             optimizer.step()
             scheduler.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
-        val_auc = float(roc_auc_score(y_val.numpy(), predict(kept, x_val)))
+        val_auc = float(roc_auc_score(y_val.numpy(), predict(model, x_val)))
         history.append(round(val_auc, 4))
         if val_auc > best["val_auc"]:
-            best = {"val_auc": val_auc, "epoch": epoch, "state": copy.deepcopy(kept.state_dict())}
-    kept.load_state_dict(best["state"])
+            best = {"val_auc": val_auc, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+    model.load_state_dict(best["state"])
     return {
-        "model": kept,
+        "model": model,
         "best_epoch": best["epoch"],
         "val_auc": best["val_auc"],
         "val_auc_per_epoch": history,
@@ -188,9 +180,6 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--avg-down", action="store_true", help="ResNet-D shortcuts (AvgDownConv)")
-    parser.add_argument(
-        "--ema", type=float, default=None, help="validate and keep an exponential moving average of the weights (decay)"
-    )
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the figures depend on it)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_breastmnist.json")
@@ -211,7 +200,7 @@ def main() -> None:
 
     runs, scores = [], []
     for seed in args.seeds:
-        run = train_resnet(splits, args.epochs, seed, args.batch_size, args.lr, args.avg_down, args.ema)
+        run = train_resnet(splits, args.epochs, seed, args.batch_size, args.lr, args.avg_down)
         score = predict(run.pop("model"), splits["test"][0])
         scores.append(score)
         runs.append({"seed": seed, **run, "test": test_split_report(y_test, score, args.n_boot, seed)})
