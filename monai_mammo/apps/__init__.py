@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import bundle_config as bundle_config
 from .cross_validation import cross_validate as cross_validate
 from .reports import report_test_metrics as report_test_metrics
+from .superres import SR_LR_SCHEDULES as SR_LR_SCHEDULES
 from .superres import SUPPORTED_SCALES as SUPPORTED_SCALES
 from .superres import check_fits_image_size as check_fits_image_size
 from .superres import check_sr_settings as check_sr_settings

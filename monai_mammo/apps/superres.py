@@ -11,10 +11,18 @@ from monai.networks.layers.factories import Norm
 
 from monai_mammo.losses import PixelCriterion
 
-__all__ = ["SUPPORTED_SCALES", "check_fits_image_size", "check_sr_settings", "shave_border", "sr_inference_files"]
+__all__ = [
+    "SR_LR_SCHEDULES",
+    "SUPPORTED_SCALES",
+    "check_fits_image_size",
+    "check_sr_settings",
+    "shave_border",
+    "sr_inference_files",
+]
 
 
 SUPPORTED_SCALES = (2, 4)
+SR_LR_SCHEDULES = ("constant", "cosine")
 
 
 def check_sr_settings(
@@ -23,6 +31,7 @@ def check_sr_settings(
     supported_scales: Sequence[int] = SUPPORTED_SCALES,
     pixel_criterion: str | None = None,
     g_norm: str | tuple | None = None,
+    lr_schedule: str | None = None,
 ) -> bool:
     """Check the SR bundle's settings at start, with messages naming the setting (run from ``initialize``).
 
@@ -34,13 +43,14 @@ def check_sr_settings(
         supported_scales: allowed factors.
         pixel_criterion: the pretraining loss, one of :class:`~monai_mammo.losses.PixelCriterion` (not checked if None).
         g_norm: the generator's normalisation, a MONAI ``Norm`` name or ``"none"`` (not checked if None).
+        lr_schedule: the generator's learning-rate schedule, one of :data:`SR_LR_SCHEDULES` (not checked if None).
 
     Returns:
         True (so that it can be a config expression).
 
     Raises:
         ValueError: a scale factor not supported, a patch size not a positive multiple of it, an unknown pixel
-            criterion or normalisation.
+            criterion, normalisation or schedule.
     """
     if isinstance(scale_factor, bool) or int(scale_factor) != scale_factor or int(scale_factor) not in supported_scales:
         raise ValueError(
@@ -62,6 +72,8 @@ def check_sr_settings(
         except (KeyError, ValueError, TypeError) as e:
             names = sorted(n.lower() for n in Norm.names)
             raise ValueError(f"g_norm must be none or one of MONAI's norms {names}, got {g_norm!r}.") from e
+    if lr_schedule is not None and lr_schedule not in SR_LR_SCHEDULES:
+        raise ValueError(f"g_lr_schedule must be one of {list(SR_LR_SCHEDULES)}, got {lr_schedule!r}.")
     return True
 
 

@@ -170,8 +170,15 @@ def test_killed_training_resumes_to_the_weights_of_a_straight_run(trained: dict[
 def test_full_resolution_edsr_recipe_trains_and_evaluates_with_self_ensemble(
     trained: dict[str, Path], tmp_path: Path
 ) -> None:
-    """keep_resolution (crops only padded), g_norm none, pixel_criterion l1, then evaluating with self_ensemble."""
-    recipe = {"image_size": 64, "keep_resolution": "true", "g_norm": "none", "pixel_criterion": "l1"}
+    """keep_resolution (crops only padded), g_norm none, pixel_criterion l1, a cosine schedule, then evaluating with
+    self_ensemble."""
+    recipe = {
+        "image_size": 64,
+        "keep_resolution": "true",
+        "g_norm": "none",
+        "pixel_criterion": "l1",
+        "g_lr_schedule": "cosine",
+    }
     args = _args(tmp_path, trained["dataset"], pretrain_epochs=1, gan_epochs=0, **recipe)
     proc = _run(_bundle("training", TRAIN, args))
     assert proc.returncode == 0
@@ -227,6 +234,7 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
         ({"pixel_criterion": "l2"}, ValueError, r"pixel_criterion must be one of \['mse', 'l1'\], got 'l2'"),
         ({"g_norm": "bach"}, ValueError, r"g_norm must be none or one of MONAI's norms \['batch', "),
         ({"self_ensemble": 1}, ConfigOverrideError, "--self_ensemble must be true or false, got 1"),
+        ({"g_lr_schedule": "cosin"}, ValueError, r"g_lr_schedule must be one of \['constant', 'cosine'\], got 'cosin'"),
         (
             {"synthetic#num_imagez": 2},
             ConfigOverrideError,
