@@ -99,26 +99,28 @@ def _gain(entry: dict[str, Any], digits: int) -> str:
     return f"{entry['value']:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
 
 
-def sr_table(results: list[dict[str, Any]]) -> str:
-    """The SR benchmark's runs (one per scale): per generator and region, model and bicubic, gains with CIs."""
+def sr_table(results: list[dict[str, Any]], labels: list[str] | None = None) -> str:
+    """The SR benchmark's runs (one per scale): per generator and region, model and bicubic, gains with CIs;
+    ``labels`` (one per run) go after the generator's name."""
     lines = [
         "| scale | generator | region | PSNR model (dB) | PSNR bicubic (dB) | PSNR gain (dB) | SSIM model "
         "| SSIM bicubic | SSIM gain |",
         "|---" * 9 + "|",
     ]
     times = []
-    for run in results:
+    for i, run in enumerate(results):
+        label = f" ({labels[i]})" if labels and labels[i] else ""
         for key, name in SR_MODELS.items():
             for region, r in run.get(key, {}).items():
                 lines.append(
-                    f"| x{run['scale']} | {name} | {region} | {r['psnr']:.2f} | {r['psnr_bicubic']:.2f} | "
+                    f"| x{run['scale']} | {name}{label} | {region} | {r['psnr']:.2f} | {r['psnr_bicubic']:.2f} | "
                     f"{_gain(r['psnr_gain_db'], 2)} | {r['ssim']:.4f} | {r['ssim_bicubic']:.4f} | "
                     f"{_gain(r['ssim_gain'], 4)} |"
                 )
         epoch = run["best_validation_epoch"]
         times.append(
-            f"x{run['scale']}: {run['seconds_total'] / 60:.0f} min in all ({run['seconds_training'] / 60:.0f} min of "
-            f"training), best validation epoch {epoch}"
+            f"x{run['scale']}{label}: {run['seconds_total'] / 60:.0f} min in all "
+            f"({run['seconds_training'] / 60:.0f} min of training), best validation epoch {epoch}"
         )
     return "\n".join(lines) + "\n\n" + "; ".join(times) + ".\n"
 
@@ -159,9 +161,13 @@ def main() -> None:
     sr_runs = [r for r in sr_runs if r["results"] and "bundle_model" in r["results"][0]]  # the bundle's runs
     if sr_runs:
         outputs["sr"] = sr_table([run for r in sr_runs for run in r["results"]])
-    sr_full = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_sr_fullres_x*.json"))]
-    if sr_full := [r for r in sr_full if r["results"]]:
-        outputs["sr_fullres"] = sr_table([run for r in sr_full for run in r["results"]])
+    sr_full = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_sr_fullres*_x*.json"))]
+    if sr_full := [r for r in sr_full if r["results"]]:  # one table; runs labelled by their learning-rate schedule
+        runs = [run for r in sr_full for run in r["results"]]
+        schedules = [
+            f"{r['settings']['set'].get('g_lr_schedule', 'constant')} lr" for r in sr_full for _ in r["results"]
+        ]
+        outputs["sr_fullres"] = sr_table(runs, schedules)
     cross = RESULTS / "bench_cross_transfer.json"
     if cross.is_file() and "results" in (cross_result := json.loads(cross.read_text())):
         outputs.update(cross_transfer_tables(cross_result))
