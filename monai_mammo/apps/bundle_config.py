@@ -257,10 +257,13 @@ def check_boolean_overrides(parser: ConfigParser, files: Sequence[str | os.PathL
         ConfigOverrideError: a switch given a value that is neither true nor false (``--use_stn maybe``).
     """
     config = parser.get()
-    for key, default in _defined(files).items():  # a number for a switch (--self_ensemble 1) is not true or false
+    for key, default in _defined(files).items():  # a number for a switch: 1 and 0 as the text "1" and "0", else refused
         value = config.get(key) if _SEP not in key else None
-        if isinstance(default, bool) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
+        switch = isinstance(default, bool) or key in EXPRESSION_SWITCHES
+        if switch and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value not in (0, 1):
+                raise ConfigOverrideError(f"--{key} must be true or false, got {value!r}; nothing was run.")
+            parser[key] = bool(value)
     for key, default, value in list(_text_overrides(parser, files)):
         if not isinstance(default, bool) and key not in EXPRESSION_SWITCHES:
             continue

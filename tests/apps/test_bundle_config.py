@@ -120,6 +120,20 @@ def test_a_switch_given_as_text_is_a_bool(configs: tuple[Path, Path], text: str,
     assert workflow.parser["use_sr"] is workflow.parser["amp"] is (expected != -1)
 
 
+@pytest.mark.parametrize(("number", "expected"), [(0, -1), (1, 3)])
+def test_a_switch_given_one_or_zero_is_a_bool(configs: tuple[Path, Path], number: int, expected: int) -> None:
+    """``--use_sr 0`` arrives as the int 0 (fire parses it): the same as the text "0"; other numbers are refused."""
+    train, _ = configs
+    workflow = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, use_sr=number, amp=number)
+    workflow.initialize()
+    assert workflow.run() == [expected]
+    assert workflow.parser["use_sr"] is workflow.parser["amp"] is (expected != -1)
+    refused = ConfigWorkflow(config_file=str(train), logging_file=False, workflow_type=None, amp=2)
+    with pytest.raises(RuntimeError) as info:
+        refused.initialize()
+    assert user_error(info.value) == "ConfigOverrideError: --amp must be true or false, got 2; nothing was run."
+
+
 @pytest.mark.parametrize("key", ["use_sr", "amp"])
 def test_a_switch_given_nonsense_is_refused(configs: tuple[Path, Path], key: str) -> None:
     train, _ = configs

@@ -233,7 +233,7 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
         ({"scale_factr": 2}, ConfigOverrideError, r"unknown override --scale_factr \(did you mean --scale_factor "),
         ({"pixel_criterion": "l2"}, ValueError, r"pixel_criterion must be one of \['mse', 'l1'\], got 'l2'"),
         ({"g_norm": "bach"}, ValueError, r"g_norm must be none or one of MONAI's norms \['batch', "),
-        ({"self_ensemble": 1}, ConfigOverrideError, "--self_ensemble must be true or false, got 1"),
+        ({"self_ensemble": 2}, ConfigOverrideError, "--self_ensemble must be true or false, got 2"),
         ({"g_lr_schedule": "cosin"}, ValueError, r"g_lr_schedule must be one of \['constant', 'cosine'\], got 'cosin'"),
         (
             {"synthetic#num_imagez": 2},
