@@ -12,5 +12,6 @@ from .superres import SR_LR_SCHEDULES as SR_LR_SCHEDULES
 from .superres import SUPPORTED_SCALES as SUPPORTED_SCALES
 from .superres import check_fits_image_size as check_fits_image_size
 from .superres import check_sr_settings as check_sr_settings
+from .superres import generator_norm as generator_norm
 from .superres import shave_border as shave_border
 from .superres import sr_inference_files as sr_inference_files

@@ -16,6 +16,7 @@ __all__ = [
     "SUPPORTED_SCALES",
     "check_fits_image_size",
     "check_sr_settings",
+    "generator_norm",
     "shave_border",
     "sr_inference_files",
 ]
@@ -65,16 +66,29 @@ def check_sr_settings(
     criteria = [str(c) for c in PixelCriterion]
     if pixel_criterion is not None and str(pixel_criterion).lower() not in criteria:
         raise ValueError(f"pixel_criterion must be one of {criteria}, got {pixel_criterion!r}.")
-    if g_norm is not None and str(g_norm).lower() not in ("none", "null"):
-        name = g_norm[0] if isinstance(g_norm, (tuple, list)) else g_norm
-        try:
-            Norm[str(name), 2]
-        except (KeyError, ValueError, TypeError) as e:
-            names = sorted(n.lower() for n in Norm.names)
-            raise ValueError(f"g_norm must be none or one of MONAI's norms {names}, got {g_norm!r}.") from e
+    if g_norm is not None:
+        generator_norm(g_norm)
     if lr_schedule is not None and lr_schedule not in SR_LR_SCHEDULES:
         raise ValueError(f"g_lr_schedule must be one of {list(SR_LR_SCHEDULES)}, got {lr_schedule!r}.")
     return True
+
+
+def generator_norm(g_norm: str | tuple | None) -> str | tuple | None:
+    """The SR bundle's ``g_norm`` as the generator's ``norm`` argument: None for ``"none"`` (or null), else the
+    MONAI ``Norm`` name or ``(name, kwargs)`` unchanged.
+
+    Raises:
+        ValueError: a name that is neither none nor one of MONAI's norms.
+    """
+    if g_norm is None or str(g_norm).lower() in ("none", "null"):
+        return None
+    name = g_norm[0] if isinstance(g_norm, (tuple, list)) else g_norm
+    try:
+        Norm[str(name), 2]
+    except (KeyError, ValueError, TypeError) as e:
+        names = sorted(n.lower() for n in Norm.names)
+        raise ValueError(f"g_norm must be none or one of MONAI's norms {names}, got {g_norm!r}.") from e
+    return g_norm
 
 
 def check_fits_image_size(image: torch.Tensor, image_size: int) -> torch.Tensor:
