@@ -44,6 +44,7 @@ from monai_mammo.utils import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "bundles" / "mammo_stn_classifier" / "configs" / "train.yaml"
+PATCH_PRETRAIN = CONFIG.parent / "pretrain_patches.yaml"
 MODELS = {
     "resnet50": {"use_sr": False, "use_stn": False},
     "stn_resnet50": {"use_sr": False, "use_stn": True},
@@ -115,6 +116,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument(
+        "--patch-pretrain",
+        action="store_true",
+        help="each fold first pretrains the ResNet-50 on lesion / normal-tissue patches (pretrain_patches.yaml)",
+    )
+    parser.add_argument("--patch-epochs", type=int, default=20, help="epochs of the patch stage")
     parser.add_argument("--work", type=Path, default=Path("/tmp/mias_ablation"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_mias_ablation.json")
     args = parser.parse_args()
@@ -133,6 +140,8 @@ def main() -> None:
         "threads": args.threads or torch.get_num_threads(),
         "bundle": "bundles/mammo_stn_classifier (train.yaml's defaults otherwise)",
     }
+    if args.patch_pretrain:
+        settings["patch_pretrain"] = {"config": "pretrain_patches.yaml", "patch_epochs": args.patch_epochs}
     result: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
         "settings": settings,
@@ -147,7 +156,7 @@ def main() -> None:
         rows = result["tasks"].setdefault(task, {})
         rows["majority_class"] = majority_baseline(datalists[task], num_classes, args.n_boot, args.seed)
         for model in args.models:
-            run = args.work / f"{task}_{model}"
+            run = args.work / (f"{task}_{model}" + ("_lesion_patches" if args.patch_pretrain else ""))
             done = run / "cross_validation.json"
             start = time.perf_counter()
             if done.is_file():
@@ -165,7 +174,17 @@ def main() -> None:
                     "num_threads": args.threads,
                     **MODELS[model],
                 }
-                cv = cross_validate(CONFIG, args.folds, run, overrides=overrides, n_boot=args.n_boot, seed=args.seed)
+                patch_stage = {"patch_epochs": args.patch_epochs}
+                pretrain = {"pretrain_config": PATCH_PRETRAIN, "pretrain_overrides": patch_stage}
+                cv = cross_validate(
+                    CONFIG,
+                    args.folds,
+                    run,
+                    overrides=overrides,
+                    n_boot=args.n_boot,
+                    seed=args.seed,
+                    **(pretrain if args.patch_pretrain else {}),
+                )
             row: dict[str, Any] = {
                 "pooled": summarise(cv["pooled"]),
                 "per_fold_mean_sd": {m: cv["summary"][m] for m in METRICS if m in cv["summary"]},

@@ -38,6 +38,8 @@ def cross_validate(
     n_boot: int = 1000,
     seed: int = 0,
     meta_file: str | os.PathLike | None = None,
+    pretrain_config: str | os.PathLike | None = None,
+    pretrain_overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """K-fold cross-validation of a classification bundle with a held-out fold that nothing was tuned on, and a
     pooled report of the out-of-fold predictions with bootstrap confidence intervals (resampling women).
@@ -49,7 +51,10 @@ def cross_validate(
     Each test fold writes ``output_dir/fold_k/datalist.json`` (``training``: the other folds' items with their
     folds, ``test``: fold ``k``), runs the bundle's ``training`` on it with ``fold=<validation fold>`` and
     ``run_dir=output_dir/fold_k`` (its test report is fold ``k``'s), then its ``inference`` overlay on the test
-    items, which writes ``predictions.json``.
+    items, which writes ``predictions.json``. With ``pretrain_config`` (an overlay such as the classifier bundle's
+    ``pretrain_patches.yaml``) each fold first runs that overlay's ``pretraining`` on the same training and
+    validation folds, and its training starts from the weights it writes (its ``patch_weights_path``, passed as
+    ``pretrained_weights``): the test fold is never seen by either stage.
 
     Args:
         config_file: the bundle's ``train.yaml``.
@@ -61,6 +66,8 @@ def cross_validate(
         n_boot: bootstrap resamples of the pooled report.
         seed: bootstrap seed.
         meta_file: the bundle's ``metadata.json`` (default: beside ``config_file``).
+        pretrain_config: an overlay on ``config_file`` with a ``pretraining`` run id and a ``patch_weights_path``.
+        pretrain_overrides: overrides of the pretraining stage only (on top of ``overrides``).
 
     Returns:
         A dict with ``folds``, ``pooled`` (the report), ``per_fold`` (per test fold: ``fold``, ``validation_fold``,
@@ -105,6 +112,17 @@ def cross_validate(
         }
         logger.info("cross-validation: test fold %d, validation fold %d, run in %s", k, val_fold, run_dir)
         start = time.perf_counter()
+        if pretrain_config is not None:
+            pretrain = ConfigWorkflow(
+                config_file=[str(config), str(pretrain_config)],
+                meta_file=meta,
+                run_id="pretraining",
+                **{**common, **dict(pretrain_overrides or {})},
+            )
+            pretrain.initialize()
+            pretrain.run()
+            common["pretrained_weights"] = str(pretrain.parser.get_parsed_content("patch_weights_path"))
+            pretrain.finalize()
         train = ConfigWorkflow(config_file=str(config), meta_file=meta, run_id="training", **common)
         train.initialize()
         train.run()

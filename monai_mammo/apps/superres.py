@@ -8,15 +8,18 @@ from pathlib import Path
 
 import torch
 from monai.networks.layers.factories import Norm
+from monai.transforms.utils_morphological_ops import erode
 
 from monai_mammo.losses import PixelCriterion
 
 __all__ = [
     "SR_LR_SCHEDULES",
+    "SR_PATCH_REGIONS",
     "SUPPORTED_SCALES",
     "check_fits_image_size",
     "check_sr_settings",
     "generator_norm",
+    "patch_centre_mask",
     "shave_border",
     "sr_inference_files",
 ]
@@ -24,6 +27,7 @@ __all__ = [
 
 SUPPORTED_SCALES = (2, 4)
 SR_LR_SCHEDULES = ("constant", "cosine")
+SR_PATCH_REGIONS = ("breast", "interior")
 
 
 def check_sr_settings(
@@ -33,6 +37,7 @@ def check_sr_settings(
     pixel_criterion: str | None = None,
     g_norm: str | tuple | None = None,
     lr_schedule: str | None = None,
+    patch_region: str | None = None,
 ) -> bool:
     """Check the SR bundle's settings at start, with messages naming the setting (run from ``initialize``).
 
@@ -45,13 +50,14 @@ def check_sr_settings(
         pixel_criterion: the pretraining loss, one of :class:`~monai_mammo.losses.PixelCriterion` (not checked if None).
         g_norm: the generator's normalisation, a MONAI ``Norm`` name or ``"none"`` (not checked if None).
         lr_schedule: the generator's learning-rate schedule, one of :data:`SR_LR_SCHEDULES` (not checked if None).
+        patch_region: where training patches are centred, one of :data:`SR_PATCH_REGIONS` (not checked if None).
 
     Returns:
         True (so that it can be a config expression).
 
     Raises:
         ValueError: a scale factor not supported, a patch size not a positive multiple of it, an unknown pixel
-            criterion, normalisation or schedule.
+            criterion, normalisation, schedule or patch region.
     """
     if isinstance(scale_factor, bool) or int(scale_factor) != scale_factor or int(scale_factor) not in supported_scales:
         raise ValueError(
@@ -70,6 +76,8 @@ def check_sr_settings(
         generator_norm(g_norm)
     if lr_schedule is not None and lr_schedule not in SR_LR_SCHEDULES:
         raise ValueError(f"g_lr_schedule must be one of {list(SR_LR_SCHEDULES)}, got {lr_schedule!r}.")
+    if patch_region is not None and patch_region not in SR_PATCH_REGIONS:
+        raise ValueError(f"patch_region must be one of {list(SR_PATCH_REGIONS)}, got {patch_region!r}.")
     return True
 
 
@@ -106,6 +114,24 @@ def check_fits_image_size(image: torch.Tensor, image_size: int) -> torch.Tensor:
             f"true, give an image_size of at least {max(shape)} (or keep_resolution false to resize)."
         )
     return image
+
+
+def patch_centre_mask(mask: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """Where a ``patch_size`` training patch can be centred with all of it inside the breast: ``mask``
+    (``(C, H, W)``) eroded by a ``(patch_size + 1)``-pixel square (the SR bundle's ``patch_region: interior``).
+
+    The erosion also eats in from the image edges, so a patch never holds the chest-wall border of the crop. A
+    breast too small to hold a whole patch keeps its mask (patches then centred anywhere in the breast) rather
+    than none: MONAI's crop would otherwise centre them in the background.
+
+    Raises:
+        ValueError: a ``patch_size`` below 1.
+    """
+    if int(patch_size) < 1:
+        raise ValueError(f"patch_size must be >= 1, got {patch_size!r}.")
+    size = int(patch_size) + 1 - int(patch_size) % 2  # the next odd size (erode's filters are odd)
+    inside = erode((mask > 0).float()[None], size, pad_value=0.0)[0]
+    return inside.to(mask.dtype) if bool(inside.any()) else mask
 
 
 def shave_border(mask: torch.Tensor, width: int) -> torch.Tensor:

@@ -24,6 +24,12 @@ from .spatial import FlipToStandardLaterality as FlipToStandardLaterality
 from .spatial import FlipToStandardLateralityd as FlipToStandardLateralityd
 from .spatial import LateralitySource as LateralitySource
 
+# --- lesion ---
+from .lesion import CentreLabel as CentreLabel
+from .lesion import CentreLabeld as CentreLabeld
+from .lesion import LesionMask as LesionMask
+from .lesion import LesionMaskd as LesionMaskd
+
 # --- ultrasound ---
 from .ultrasound import CropUltrasoundScan as CropUltrasoundScan
 from .ultrasound import CropUltrasoundScand as CropUltrasoundScand

@@ -8,7 +8,13 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_mammo.apps import check_fits_image_size, check_sr_settings, shave_border, sr_inference_files
+from monai_mammo.apps import (
+    check_fits_image_size,
+    check_sr_settings,
+    patch_centre_mask,
+    shave_border,
+    sr_inference_files,
+)
 
 
 @pytest.mark.parametrize("scale,patch", [(2, 16), (4, [32, 64]), (2, None)])
@@ -62,3 +68,25 @@ def test_check_fits_image_size_names_the_file() -> None:
         r"image_size=16; with keep_resolution true, give an image_size of at least 20",
     ):
         check_fits_image_size(image, 16)
+
+
+def test_patch_centre_mask_keeps_whole_patches_inside_the_breast() -> None:
+    """Every centre left lets a patch_size patch (MONAI's crop: ``centre - size // 2`` .. ``+ size``) lie in the
+    mask; the image edge counts as outside."""
+    mask = torch.zeros(1, 100, 90, dtype=torch.uint8)
+    mask[:, 10:90, 0:70] = 1
+    centres = patch_centre_mask(mask, 16)
+    assert centres.dtype == mask.dtype and centres.shape == mask.shape
+    rows, cols = centres[0].nonzero(as_tuple=True)
+    assert len(rows) > 0
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        assert r - 8 >= 10 and r + 8 <= 90 and c - 8 >= 0 and c + 8 <= 70
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (18, 81, 8, 61)  # nothing more eroded than needed
+
+
+def test_patch_centre_mask_of_a_breast_smaller_than_a_patch_is_the_mask() -> None:
+    mask = torch.zeros(1, 40, 40)
+    mask[:, 5:20, 5:20] = 1
+    assert torch.equal(patch_centre_mask(mask, 32), mask)
+    with pytest.raises(ValueError, match="patch_size must be >= 1"):
+        patch_centre_mask(mask, 0)

@@ -201,6 +201,25 @@ def test_full_resolution_edsr_recipe_trains_and_evaluates_with_self_ensemble(
     assert re.search(r"\.png: its breast crop is \(\d+, \d+\) pixels, larger than image_size=16", last), last
 
 
+def test_interior_patches_lie_in_the_breast_and_turn_with_their_mask(trained: dict[str, Path], tmp_path: Path) -> None:
+    """patch_region interior: every training patch lies wholly in the breast mask; patch_augment adds the random
+    flips and quarter turns (HR patch and mask together, before the LR input is made); the defaults add neither."""
+    args = {**TINY, "image_size": 64, "run_dir": str(tmp_path), "dataset_dir": str(trained["dataset"])}
+    default = create_workflow(config_file=TRAIN, logging_file=False, **args)
+    names = [type(t).__name__ for t in default.parser.get_parsed_content("patch_transforms")]
+    assert names == ["RandCropByPosNegLabeld", "DeleteItemsd"]
+    interior = {**args, "patch_region": "interior", "patch_augment": True, "patches_per_image": 8}
+    flow = create_workflow(config_file=TRAIN, logging_file=False, **interior)
+    names = [type(t).__name__ for t in flow.parser.get_parsed_content("patch_transforms")]
+    assert names == ["CopyItemsd", "Lambdad", "RandCropByPosNegLabeld", "DeleteItemsd", "RandFlipd", "RandRotate90d"]
+    preprocessing = flow.parser.get_parsed_content("train#preprocessing")
+    for item in flow.parser.get_parsed_content("data")["train"][:4]:
+        for patch in preprocessing(item):
+            assert "patch_centres" not in patch
+            assert patch["breast_mask"].shape[-2:] == (16, 16) and bool((patch["breast_mask"] > 0).all())
+            assert patch["lr"].shape[-2:] == (8, 8)
+
+
 def test_missing_generator_says_where_and_to_train_first(tmp_path: Path) -> None:
     proc = _run(_bundle("inference", _configs("inference.yaml"), _args(tmp_path / "run", tmp_path)))
     model = tmp_path / "run" / "models" / "model.pt"
@@ -235,6 +254,8 @@ def test_torchrun_two_processes_gloo(trained: dict[str, Path], tmp_path: Path) -
         ({"g_norm": "bach"}, ValueError, r"g_norm must be none or one of MONAI's norms \['batch', "),
         ({"self_ensemble": 2}, ConfigOverrideError, "--self_ensemble must be true or false, got 2"),
         ({"g_lr_schedule": "cosin"}, ValueError, r"g_lr_schedule must be one of \['constant', 'cosine'\], got 'cosin'"),
+        ({"patch_region": "middle"}, ValueError, r"patch_region must be one of \['breast', 'interior'\], got 'middle'"),
+        ({"patch_augment": 3}, ConfigOverrideError, "--patch_augment must be true or false, got 3"),
         (
             {"synthetic#num_imagez": 2},
             ConfigOverrideError,

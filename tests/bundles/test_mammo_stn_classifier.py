@@ -345,35 +345,101 @@ def test_ablation_switches_build_the_three_models() -> None:
         ).shape == (1, 3)
 
 
-def test_training_on_a_prepare_mias_datalist(mias_dir: Path, tmp_path: Path) -> None:
-    """One override (`--datalist`) points the bundle at real data made by `python -m monai_mammo prepare mias`:
-    the datalist's per-lesion lists do not reach the data loader, and training, validation and test run."""
+@pytest.fixture(scope="module")
+def mias_datalist(mias_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``prepare mias`` datalist of 24 real images: 4 women of each class (each woman's most severe), 3 folds."""
     from monai_mammo.data import mias_items
 
+    folder = tmp_path_factory.mktemp("mias_subset")
     items = mias_items(mias_dir)
-    worst = {}  # each woman's most severe class: 4 women of each class, 24 images
+    worst = {}
     for item in items:
         worst[item["patient_id"]] = max(worst.get(item["patient_id"], 0), int(item["label"]))
     women = {w for c in range(3) for w in sorted(w for w, label in worst.items() if label == c)[:4]}
     keep = {item["refnum"] for item in items if item["patient_id"] in women}
     info = [line for line in (mias_dir / "Info.txt").read_text().splitlines() if line.strip()]
-    subset = tmp_path / "mias"
+    subset = folder / "mias"
     subset.mkdir()
     (subset / "Info.txt").write_text("\n".join(line for line in info if line.split()[0] in keep) + "\n")
     for name in keep:
         (subset / f"{name}.png").symlink_to(mias_dir / f"{name}.png")
-    datalist = tmp_path / "mias.json"
+    datalist = folder / "mias.json"
     prepare = [sys.executable, "-m", "monai_mammo", "prepare", "mias", str(subset), "-o", str(datalist)]
     prepared = subprocess.run([*prepare, "--folds", "3", "--test-fraction", "0"], capture_output=True, text=True)
     assert prepared.returncode == 0, prepared.stderr[-3000:]
+    return datalist
+
+
+def test_training_on_a_prepare_mias_datalist(mias_datalist: Path, tmp_path: Path) -> None:
+    """One override (`--datalist`) points the bundle at real data made by `python -m monai_mammo prepare mias`:
+    the datalist's per-lesion lists do not reach the data loader, and training, validation and test run."""
     output = _ok(
         _bundle(
             "run",
             "training",
             "--config_file",
             _config("train"),
-            overrides={"datalist": datalist, "run_dir": tmp_path / "run", "epochs": 1},
+            overrides={"datalist": mias_datalist, "run_dir": tmp_path / "run", "epochs": 1},
         )
     )
     assert "## Test set" in output
     assert (tmp_path / "run" / "models" / "model.pt").is_file()
+
+
+def test_lesion_patch_pretraining_starts_the_whole_image_training(mias_datalist: Path, tmp_path: Path) -> None:
+    """pretrain_patches.yaml trains the ResNet-50 on lesion / normal-tissue patches of the real MIAS images (the
+    whole-image run's settings given to both runs unchanged) and writes its backbone in torchvision's format,
+    which the whole-image training then starts from (pretrained_weights)."""
+    from monai_mammo.networks.nets import ResNet50Classifier
+
+    common = {"datalist": mias_datalist, "run_dir": tmp_path / "run", "num_classes": 3, "epochs": 1, "image_size": 128}
+    output = _ok(
+        _bundle(
+            "run",
+            "pretraining",
+            "--config_file",
+            _config("train", "pretrain_patches"),
+            overrides={**common, "patch_epochs": 1, "patches_per_image": 4, "patch_batch_size": 8},
+        )
+    )
+    backbone = tmp_path / "run" / "models" / "patches" / "resnet50_backbone.pt"
+    assert "best validation patch AUC" in output and str(backbone) in output
+    weights = torch.load(backbone, weights_only=True)
+    assert "conv1.weight" in weights and not any(k.startswith(("fc.", "classifier", "head")) for k in weights)
+    net = ResNet50Classifier(in_channels=1, num_classes=3, pretrained_weights=backbone, avg_down=True)
+    assert torch.equal(net.backbone.conv1.weight, weights["conv1.weight"])
+    assert not (tmp_path / "run" / "models" / "model.pt").exists()  # the whole-image model's place stays free
+    output = _ok(
+        _bundle(
+            "run", "training", "--config_file", _config("train"), overrides={**common, "pretrained_weights": backbone}
+        )
+    )
+    assert "## Test set" in output
+
+
+def test_lesion_patch_pretraining_needs_located_lesions(dataset: Path, tmp_path: Path) -> None:
+    """The synthetic default records no lesion centres: the patch stage stops at start with one line saying so."""
+    result = _bundle(
+        "run",
+        "pretraining",
+        "--config_file",
+        _config("train", "pretrain_patches"),
+        overrides={**_common(dataset, tmp_path / "run"), "image_size": 128},
+    )
+    last, _ = _last_lines(result)
+    assert result.returncode != 0
+    assert "has a located lesion" in last and "prepare mias" in last, last
+
+
+def test_lesion_patches_smaller_than_the_resnet_stride_are_refused(mias_datalist: Path, tmp_path: Path) -> None:
+    """image_size 32 makes the default patch 8 pixels, too small for the ResNet-50: one line says what to set."""
+    result = _bundle(
+        "run",
+        "pretraining",
+        "--config_file",
+        _config("train", "pretrain_patches"),
+        overrides={"datalist": mias_datalist, "run_dir": tmp_path / "run"},
+    )
+    last, _ = _last_lines(result)
+    assert result.returncode != 0
+    assert "patch_size must lie between 32" in last and "image_size" in last, last
