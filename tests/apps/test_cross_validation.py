@@ -48,3 +48,42 @@ def test_cross_validate_needs_three_folds(tmp_path: Path) -> None:
     overrides = {"dataset_dir": str(tmp_path / "ds"), "synthetic": synthetic}
     with pytest.raises(ValueError, match="at least 3 folds"):
         cross_validate(BUNDLE / "train.yaml", 2, tmp_path / "cv", overrides=overrides)
+
+
+def test_cross_validate_runs_a_pretraining_stage_per_fold(tmp_path: Path) -> None:
+    """pretrain_config: each fold runs the overlay's `pretraining` on its own training and validation folds first,
+    then trains from the weights it wrote (its patch_weights_path as pretrained_weights)."""
+    overlay = tmp_path / "pretrain.yaml"
+    overlay.write_text(
+        "patch_weights_path: \"$@run_dir + '/pre/backbone.pt'\"\n"
+        "pretraining:\n"
+        "  - \"$os.makedirs(@run_dir + '/pre', exist_ok=True)\"\n"
+        "  - \"$torch.save(@network_def.classifier.backbone.state_dict(), @patch_weights_path)\"\n"
+        "  - \"$open(@run_dir + '/pre/stage.txt', 'w').write('%d %d' % (@fold, @epochs))\"\n"
+    )
+    overrides = {
+        "dataset_dir": str(tmp_path / "ds"),
+        "synthetic": {"num_images": 24, "image_size": 32, "folds": 3, "test_fraction": 0.25},
+        "image_size": 32,
+        "epochs": 1,
+        "batch_size": 6,
+        "use_sr": False,
+        "use_stn": False,
+        "num_threads": 1,
+    }
+    (tmp_path / "ds").mkdir()
+    result = cross_validate(
+        BUNDLE / "train.yaml",
+        [0, 1],
+        tmp_path / "cv",
+        overrides=overrides,
+        n_boot=10,
+        pretrain_config=overlay,
+        pretrain_overrides={"epochs": 7},
+    )
+    assert [(f["fold"], f["validation_fold"]) for f in result["per_fold"]] == [(0, 1), (1, 2)]
+    for fold, validation in ((0, 1), (1, 2)):
+        stage = tmp_path / "cv" / f"fold_{fold}" / "pre"
+        assert (stage / "backbone.pt").is_file()
+        assert (stage / "stage.txt").read_text() == f"{validation} 7"  # the fold's split, its own overrides
+        assert (tmp_path / "cv" / f"fold_{fold}" / "models" / "model.pt").is_file()
