@@ -19,6 +19,12 @@ Usage::
     python benchmarks/bench_mias_ablation.py [--mias ../shared/data/mini-mias] [--tasks 3class binary]
         [--models resnet50 stn_resnet50 srgan_stn_resnet50] [--image-size 128] [--epochs 10]
         [--work /tmp/mias_ablation] [--out benchmarks/results/bench_mias_ablation.json]
+        [--patch-pretrain [--patch-epochs 20]] [--set KEY=VALUE ...]
+
+``--patch-pretrain``: each fold first trains the ResNet-50 on lesion and normal-tissue patches of its own training
+women (``bundles/mammo_stn_classifier/configs/pretrain_patches.yaml``, best epoch on its validation fold), and the
+whole-image training starts from that backbone (``cross_validate(..., pretrain_config=...)``). ``--set`` passes
+more whole-image settings (the patch stage keeps the bundle's defaults for them).
 
 Finished runs are kept in ``--work`` and skipped when the command is run again (an interrupted benchmark goes on
 where it stopped); the JSON is rewritten after every run.
@@ -36,6 +42,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from bench_sr import parse_settings  # benchmarks/ is the script's folder, so on sys.path
+from monai.bundle import ConfigParser
 
 from monai_mammo.apps import cross_validate
 from monai_mammo.data import mias_items, split_datalist, write_datalist
@@ -122,9 +130,17 @@ def main() -> None:
         help="each fold first pretrains the ResNet-50 on lesion / normal-tissue patches (pretrain_patches.yaml)",
     )
     parser.add_argument("--patch-epochs", type=int, default=20, help="epochs of the patch stage")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more settings of the whole-image training (e.g. freeze_until=layer3); the patch stage keeps the defaults",
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/mias_ablation"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_mias_ablation.json")
     args = parser.parse_args()
+    extra = parse_settings(parser, args.set)
     if not (args.mias / "Info.txt").is_file():
         raise SystemExit(f"--mias {args.mias}: no Info.txt there; point it at the shared mini-MIAS folder.")
 
@@ -140,6 +156,8 @@ def main() -> None:
         "threads": args.threads or torch.get_num_threads(),
         "bundle": "bundles/mammo_stn_classifier (train.yaml's defaults otherwise)",
     }
+    if extra:
+        settings["set"] = extra
     if args.patch_pretrain:
         settings["patch_pretrain"] = {"config": "pretrain_patches.yaml", "patch_epochs": args.patch_epochs}
     result: dict[str, Any] = {
@@ -156,7 +174,8 @@ def main() -> None:
         rows = result["tasks"].setdefault(task, {})
         rows["majority_class"] = majority_baseline(datalists[task], num_classes, args.n_boot, args.seed)
         for model in args.models:
-            run = args.work / (f"{task}_{model}" + ("_lesion_patches" if args.patch_pretrain else ""))
+            suffix = ("_lesion_patches" if args.patch_pretrain else "") + "".join(f"_{k}-{v}" for k, v in extra.items())
+            run = args.work / f"{task}_{model}{suffix}"
             done = run / "cross_validation.json"
             start = time.perf_counter()
             if done.is_file():
@@ -173,8 +192,10 @@ def main() -> None:
                     "n_boot": 0,
                     "num_threads": args.threads,
                     **MODELS[model],
+                    **extra,
                 }
-                patch_stage = {"patch_epochs": args.patch_epochs}
+                defaults = ConfigParser.load_config_files([str(CONFIG)])
+                patch_stage = {"patch_epochs": args.patch_epochs, **{k: defaults[k] for k in extra}}
                 pretrain = {"pretrain_config": PATCH_PRETRAIN, "pretrain_overrides": patch_stage}
                 cv = cross_validate(
                     CONFIG,
