@@ -47,6 +47,7 @@ from monai.bundle import ConfigParser
 
 from monai_mammo.apps import cross_validate
 from monai_mammo.data import mias_items, split_datalist, write_datalist
+from monai_mammo.handlers import latest_checkpoint
 from monai_mammo.metrics import classification_report
 from monai_mammo.utils import atomic_write_text
 
@@ -92,6 +93,18 @@ def derived_binary(predictions: list[dict[str, Any]], n_boot: int, seed: int) ->
     by_decision = summarise(classification_report(y, decided, 2, groups=groups, **common))
     by_score = summarise(classification_report(y, score, 2, groups=groups, **common))  # the same resamples
     return {**by_decision, "auc": by_score["auc"]}
+
+
+def validation_auc(run: Path, folds: int) -> dict[str, Any]:
+    """Each fold's best validation AUC (on its validation fold, never its test fold) and epoch, from the bundle's
+    finished resume checkpoint: the figure to choose between variants by, without looking at the test folds."""
+    per_fold = []
+    for k in range(folds):
+        ckpt = latest_checkpoint(run / f"fold_{k}" / "models")
+        best = torch.load(ckpt, map_location="cpu", weights_only=False)["best"] if ckpt else {}
+        per_fold.append({"auc": best.get("best_metric"), "epoch": best.get("best_metric_epoch")})
+    values = [f["auc"] for f in per_fold if f["auc"] is not None]
+    return {"mean": float(np.mean(values)) if values else None, "per_fold": per_fold}
 
 
 def majority_baseline(datalist: Path, num_classes: int, n_boot: int, seed: int) -> dict[str, Any]:
@@ -213,6 +226,7 @@ def main() -> None:
                 "num_cases": cv["pooled"]["num_cases"],
                 "num_women": cv["pooled"]["num_groups"],
                 "train_minutes": round(sum(f.get("seconds", 0.0) for f in cv["per_fold"]) / 60, 1),
+                "validation_auc": validation_auc(run, args.folds),
             }
             if task == "3class":
                 predictions = json.loads((run / "predictions.json").read_text())
