@@ -149,6 +149,16 @@ def cross_transfer_tables(result: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def sr_fullres_label(settings: dict[str, Any]) -> str:
+    """A full-resolution SR run's label: its learning-rate schedule, and its training patches where not the default."""
+    label = f"{settings.get('g_lr_schedule', 'constant')} lr"
+    if settings.get("patch_region", "breast") != "breast":
+        label += f", {settings['patch_region']} patches"
+    if settings.get("patch_augment", False):
+        label += ", flips and turns"
+    return label
+
+
 def main() -> None:
     outputs: dict[str, str] = {}
     mias = RESULTS / "bench_mias_ablation.json"
@@ -162,12 +172,10 @@ def main() -> None:
     if sr_runs:
         outputs["sr"] = sr_table([run for r in sr_runs for run in r["results"]])
     sr_full = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_sr_fullres*_x*.json"))]
-    if sr_full := [r for r in sr_full if r["results"]]:  # one table; runs labelled by their learning-rate schedule
+    if sr_full := [r for r in sr_full if r["results"]]:  # one table; runs labelled by their schedule and patches
         runs = [run for r in sr_full for run in r["results"]]
-        schedules = [
-            f"{r['settings']['set'].get('g_lr_schedule', 'constant')} lr" for r in sr_full for _ in r["results"]
-        ]
-        outputs["sr_fullres"] = sr_table(runs, schedules)
+        labels = [sr_fullres_label(r["settings"]["set"]) for r in sr_full for _ in r["results"]]
+        outputs["sr_fullres"] = sr_table(runs, labels)
     cross = RESULTS / "bench_cross_transfer.json"
     if cross.is_file() and "results" in (cross_result := json.loads(cross.read_text())):
         outputs.update(cross_transfer_tables(cross_result))
