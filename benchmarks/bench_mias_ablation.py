@@ -95,12 +95,13 @@ def derived_binary(predictions: list[dict[str, Any]], n_boot: int, seed: int) ->
     return {**by_decision, "auc": by_score["auc"]}
 
 
-def validation_auc(run: Path, folds: int) -> dict[str, Any]:
+def validation_auc(run: Path, folds: int, models: str = "models") -> dict[str, Any]:
     """Each fold's best validation AUC (on its validation fold, never its test fold) and epoch, from the bundle's
-    finished resume checkpoint: the figure to choose between variants by, without looking at the test folds."""
+    finished resume checkpoint in ``fold_k/<models>``: the figure to choose between variants by, without looking
+    at the test folds (``models/patches``: the patch stage's, lesion against normal-tissue patches)."""
     per_fold = []
     for k in range(folds):
-        ckpt = latest_checkpoint(run / f"fold_{k}" / "models")
+        ckpt = latest_checkpoint(run / f"fold_{k}" / models)
         best = torch.load(ckpt, map_location="cpu", weights_only=False)["best"] if ckpt else {}
         per_fold.append({"auc": best.get("best_metric"), "epoch": best.get("best_metric_epoch")})
     values = [f["auc"] for f in per_fold if f["auc"] is not None]
@@ -228,6 +229,8 @@ def main() -> None:
                 "train_minutes": round(sum(f.get("seconds", 0.0) for f in cv["per_fold"]) / 60, 1),
                 "validation_auc": validation_auc(run, args.folds),
             }
+            if args.patch_pretrain:
+                row["patch_validation_auc"] = validation_auc(run, args.folds, "models/patches")
             if task == "3class":
                 predictions = json.loads((run / "predictions.json").read_text())
                 row["as_normal_vs_abnormal"] = derived_binary(predictions, args.n_boot, args.seed)
