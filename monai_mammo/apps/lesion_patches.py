@@ -24,12 +24,14 @@ __all__ = ["check_patch_settings", "export_backbone", "lesion_patch_lists", "qui
 PATCH_ITEM_KEYS = ("image", "centers", "radii", "patient_id")
 
 
-def check_patch_settings(patch_size: int, image_size: int, patches_per_image: int, min_size: int = 32) -> bool:
-    """Check the patch stage's sizes at start, with messages naming the setting (True, for a config expression).
+def check_patch_settings(
+    patch_size: int, image_size: int, patches_per_image: int, radius_scale: float = 1.0, min_size: int = 32
+) -> bool:
+    """Check the patch stage's settings at start, with messages naming the setting (True, for a config expression).
 
     Raises:
         ValueError: ``patch_size`` below ``min_size`` (the ResNet-50's total stride) or above ``image_size``;
-            ``patches_per_image`` below 1.
+            ``patches_per_image`` below 1; ``radius_scale`` (``lesion_radius_scale``) not positive.
     """
     if not min_size <= int(patch_size) <= int(image_size):
         raise ValueError(
@@ -39,6 +41,8 @@ def check_patch_settings(patch_size: int, image_size: int, patches_per_image: in
         )
     if int(patches_per_image) < 1:
         raise ValueError(f"patches_per_image must be >= 1, got {patches_per_image}.")
+    if not float(radius_scale) > 0:
+        raise ValueError(f"lesion_radius_scale must be > 0 (it scales the annotated radii), got {radius_scale}.")
     return True
 
 

@@ -58,7 +58,7 @@ def test_cross_validate_runs_a_pretraining_stage_per_fold(tmp_path: Path) -> Non
         "patch_weights_path: \"$@run_dir + '/pre/backbone.pt'\"\n"
         "pretraining:\n"
         "  - \"$os.makedirs(@run_dir + '/pre', exist_ok=True)\"\n"
-        "  - \"$torch.save(@network_def.classifier.backbone.state_dict(), @patch_weights_path)\"\n"
+        '  - "$torch.save(@network_def.classifier.backbone.state_dict(), @patch_weights_path)"\n'
         "  - \"$open(@run_dir + '/pre/stage.txt', 'w').write('%d %d' % (@fold, @epochs))\"\n"
     )
     overrides = {

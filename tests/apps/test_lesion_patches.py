@@ -53,6 +53,8 @@ def test_check_patch_settings() -> None:
         check_patch_settings(96, 64, 8)
     with pytest.raises(ValueError, match="patches_per_image must be >= 1"):
         check_patch_settings(32, 64, 0)
+    with pytest.raises(ValueError, match="lesion_radius_scale must be > 0"):
+        check_patch_settings(32, 64, 8, radius_scale=0)
 
 
 def test_export_backbone_writes_what_pretrained_weights_loads(tmp_path: Path) -> None:
