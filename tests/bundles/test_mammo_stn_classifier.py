@@ -443,3 +443,33 @@ def test_lesion_patches_smaller_than_the_resnet_stride_are_refused(mias_datalist
     last, _ = _last_lines(result)
     assert result.returncode != 0
     assert "patch_size must lie between 32" in last and "image_size" in last, last
+
+
+def test_killed_patch_pretraining_resumes_to_the_weights_of_a_straight_run(mias_datalist: Path, tmp_path: Path) -> None:
+    """The patch stage resumes like the whole-image training: killed after epoch 1 of 2 and started again, it ends
+    with the weights of a straight run, bit for bit (random crops and augmentation restored), and exports them."""
+    config = _config("train", "pretrain_patches")
+    common = {
+        "datalist": mias_datalist,
+        "image_size": 128,
+        "patch_epochs": 2,
+        "patches_per_image": 2,
+        "patch_batch_size": 8,
+        "train#resume#keep_when_finished": "$None",  # keep the network in the last checkpoint to compare it
+    }
+    _ok(_bundle("run", "pretraining", "--config_file", config, overrides={**common, "run_dir": tmp_path / "straight"}))
+    kill = (
+        "$[@train#trainer.add_event_handler(ignite.engine.Events.EPOCH_COMPLETED(once=1), lambda e: os._exit(3)),"
+        " @train#trainer.run()]"
+    )
+    overrides = {**common, "run_dir": tmp_path / "run"}
+    first = _bundle("run", "pretraining", "--config_file", config, overrides={**overrides, "pretraining#3": kill})
+    assert first.returncode == 3, (first.stdout + first.stderr)[-3000:]
+    assert not (tmp_path / "run" / "models" / "patches" / "resnet50_backbone.pt").exists()
+    output = _ok(_bundle("run", "pretraining", "--config_file", config, overrides=overrides))
+    assert "going on from epoch 1 of 2" in output
+    straight, resumed = (tmp_path / d / "models" / "patches" for d in ("straight", "run"))
+    expected, actual = _network(straight / "checkpoint_epoch=2.pt"), _network(resumed / "checkpoint_epoch=2.pt")
+    assert expected.keys() == actual.keys() and all(torch.equal(expected[k], actual[k]) for k in expected)
+    a, b = (torch.load(d / "resnet50_backbone.pt", weights_only=True) for d in (straight, resumed))
+    assert all(torch.equal(a[k], b[k]) for k in a)
