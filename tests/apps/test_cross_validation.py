@@ -12,10 +12,10 @@ from monai_mammo.apps import cross_validate
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "mammo_stn_classifier" / "configs"
 
 
-def test_cross_validate_pools_out_of_fold_predictions(tmp_path: Path) -> None:
-    """Three folds of the classifier bundle on tiny synthetic data, one epoch each: every training item is predicted
-    once, by a model that neither trained on it nor picked its epoch on it."""
-    overrides = {
+def _tiny(tmp_path: Path, **changes: object) -> dict:
+    """Overrides for seconds-long folds: tiny synthetic data generated into tmp_path/ds, small networks, 1 epoch."""
+    (tmp_path / "ds").mkdir(exist_ok=True)
+    return {
         "dataset_dir": str(tmp_path / "ds"),
         "synthetic": {"num_images": 24, "image_size": 32, "folds": 3, "test_fraction": 0.25},
         "image_size": 32,
@@ -26,8 +26,14 @@ def test_cross_validate_pools_out_of_fold_predictions(tmp_path: Path) -> None:
         "stn_sampler": "bilinear",
         "num_threads": 1,
         "n_boot": 10,
+        **changes,
     }
-    (tmp_path / "ds").mkdir()
+
+
+def test_cross_validate_pools_out_of_fold_predictions(tmp_path: Path) -> None:
+    """Three folds of the classifier bundle on tiny synthetic data, one epoch each: every training item is predicted
+    once, by a model that neither trained on it nor picked its epoch on it."""
+    overrides = _tiny(tmp_path)
     result = cross_validate(BUNDLE / "train.yaml", 3, tmp_path / "cv", overrides=overrides, n_boot=50)
     assert result["folds"] == [0, 1, 2]
     assert result["pooled"]["num_cases"] == 18  # the 24 - 6 training items, each predicted once
@@ -61,17 +67,7 @@ def test_cross_validate_runs_a_pretraining_stage_per_fold(tmp_path: Path) -> Non
         '  - "$torch.save(@network_def.classifier.backbone.state_dict(), @patch_weights_path)"\n'
         "  - \"$open(@run_dir + '/pre/stage.txt', 'w').write('%d %d' % (@fold, @epochs))\"\n"
     )
-    overrides = {
-        "dataset_dir": str(tmp_path / "ds"),
-        "synthetic": {"num_images": 24, "image_size": 32, "folds": 3, "test_fraction": 0.25},
-        "image_size": 32,
-        "epochs": 1,
-        "batch_size": 6,
-        "use_sr": False,
-        "use_stn": False,
-        "num_threads": 1,
-    }
-    (tmp_path / "ds").mkdir()
+    overrides = _tiny(tmp_path, use_sr=False, use_stn=False)
     result = cross_validate(
         BUNDLE / "train.yaml",
         [0, 1],

@@ -417,32 +417,24 @@ def test_lesion_patch_pretraining_starts_the_whole_image_training(mias_datalist:
     assert "## Test set" in output
 
 
-def test_lesion_patch_pretraining_needs_located_lesions(dataset: Path, tmp_path: Path) -> None:
-    """The synthetic default records no lesion centres: the patch stage stops at start with one line saying so."""
-    result = _bundle(
-        "run",
-        "pretraining",
-        "--config_file",
-        _config("train", "pretrain_patches"),
-        overrides={**_common(dataset, tmp_path / "run"), "image_size": 128},
-    )
+@pytest.mark.parametrize(
+    "data,key,extra,expected",
+    [
+        # the synthetic default records no lesion centres
+        ("dataset", "dataset_dir", {"image_size": 128}, ["has a located lesion", "prepare mias"]),
+        # image_size 32 makes the default patch 8 pixels, too small for the ResNet-50
+        ("mias_datalist", "datalist", {}, ["patch_size must lie between 32", "image_size"]),
+    ],
+)
+def test_lesion_patch_stage_refuses_bad_input_at_start(
+    request: pytest.FixtureRequest, tmp_path: Path, data: str, key: str, extra: dict, expected: list[str]
+) -> None:
+    """The patch stage stops at start with one line saying what is wrong and what to do."""
+    overrides = {key: request.getfixturevalue(data), "run_dir": tmp_path / "run", **extra}
+    result = _bundle("run", "pretraining", "--config_file", _config("train", "pretrain_patches"), overrides=overrides)
     last, _ = _last_lines(result)
     assert result.returncode != 0
-    assert "has a located lesion" in last and "prepare mias" in last, last
-
-
-def test_lesion_patches_smaller_than_the_resnet_stride_are_refused(mias_datalist: Path, tmp_path: Path) -> None:
-    """image_size 32 makes the default patch 8 pixels, too small for the ResNet-50: one line says what to set."""
-    result = _bundle(
-        "run",
-        "pretraining",
-        "--config_file",
-        _config("train", "pretrain_patches"),
-        overrides={"datalist": mias_datalist, "run_dir": tmp_path / "run"},
-    )
-    last, _ = _last_lines(result)
-    assert result.returncode != 0
-    assert "patch_size must lie between 32" in last and "image_size" in last, last
+    assert all(text in last for text in expected), last
 
 
 def test_killed_patch_pretraining_resumes_to_the_weights_of_a_straight_run(mias_datalist: Path, tmp_path: Path) -> None:
