@@ -21,7 +21,7 @@ from monai_mammo.utils import atomic_write
 
 __all__ = ["check_patch_settings", "export_backbone", "lesion_patch_lists", "quiet_negative_only_crops"]
 
-PATCH_ITEM_KEYS = ("image", "centers", "radii", "patient_id")
+PATCH_ITEM_KEYS = ("image", "mask", "centers", "radii", "patient_id")
 
 
 def check_patch_settings(
@@ -49,11 +49,11 @@ def check_patch_settings(
 def lesion_patch_lists(datalist: str | os.PathLike, fold: int | None = 0) -> dict[str, list[dict[str, Any]]]:
     """The ``train`` and ``val`` items of ``datalist`` (fold ``fold`` validates) that patches can be cut from.
 
-    Normal images (label 0) give normal-tissue patches; abnormal images with located lesions (``centers`` and
-    ``radii``, as ``python -m monai_mammo prepare mias`` writes) give lesion and normal-tissue patches. Abnormal
-    images without a location (MIAS's calcifications spread over the breast) are left out: any of their
-    patches could hold the abnormality. Items keep ``image``, ``centers``, ``radii`` (empty for normal images)
-    and ``patient_id``.
+    Normal images (label 0) give normal-tissue patches; abnormal images with located lesions give lesion and
+    normal-tissue patches: a lesion ``mask`` image (the synthetic datasets) or ``centers`` and ``radii``
+    (as ``python -m monai_mammo prepare mias`` writes). Abnormal images without a location (MIAS's calcifications
+    spread over the breast) are left out: any of their patches could hold the abnormality. Items keep ``image``,
+    ``mask`` (where given), ``centers``, ``radii`` (empty when not given) and ``patient_id``.
 
     Raises:
         ValueError: no training or no validation image with a located lesion (the message names the datalist).
@@ -61,18 +61,21 @@ def lesion_patch_lists(datalist: str | os.PathLike, fold: int | None = 0) -> dic
     lists = select_fold(datalist, fold)
     out: dict[str, list[dict[str, Any]]] = {}
     for name in ("train", "val"):
-        items = []
+        items, lesions = [], 0
         for item in lists[name]:
             centers = list(item.get("centers") or [])
-            if int(item.get("label", 0)) != 0 and not centers:
+            abnormal, located = int(item.get("label", 0)) != 0, bool(centers or item.get("mask"))
+            if abnormal and not located:
                 continue
+            lesions += abnormal
             kept = {k: item[k] for k in PATCH_ITEM_KEYS if k in item}
             items.append({**kept, "centers": centers, "radii": list(item.get("radii") or [])})
-        if not any(item["centers"] for item in items):
+        if not lesions:
             part = "training" if name == "train" else f"validation (fold {fold})"
             raise ValueError(
-                f"datalist {os.fspath(datalist)!r}: no {part} image has a located lesion ('centers' and 'radii', "
-                "as `python -m monai_mammo prepare mias` writes); lesion-patch pretraining needs them."
+                f"datalist {os.fspath(datalist)!r}: no {part} image has a located lesion (a lesion 'mask' image, or "
+                "'centers' and 'radii' as `python -m monai_mammo prepare mias` writes); lesion-patch pretraining "
+                "needs them."
             )
         out[name] = items
     return out

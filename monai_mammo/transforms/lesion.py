@@ -76,18 +76,23 @@ class LesionMask(Transform):
 
 
 class LesionMaskd(MapTransform):
-    """Dictionary version of :class:`LesionMask`: the mask of ``keys[0]``'s lesions, from the item's
-    ``centers_key`` and ``radii_key`` (absent or empty: no lesion), written to ``mask_key``.
+    """Dictionary version of :class:`LesionMask`: the mask of ``keys[0]``'s lesions, written to ``mask_key``: from
+    a lesion mask image the item already holds (``label_image_key``, e.g. the synthetic datasets' or BUSI's
+    ``mask`` after loading it; nonzero = lesion), else from its ``centers_key`` and ``radii_key`` circles (absent
+    or empty: no lesion).
 
     Args:
         keys: the image whose geometry the mask takes (one key).
         mask_key: where the mask goes.
         centers_key, radii_key: the item's annotation keys (the datalist's ``centers`` and ``radii``).
         radius_scale, min_radius: as in :class:`LesionMask`.
+        label_image_key: an item key that may hold a loaded lesion mask image of the image's size (None: circles
+            only).
         allow_missing_keys: do nothing when the image is missing.
 
     Raises:
-        ValueError: more than one key; at call, a bad annotation (the message names the image's file).
+        ValueError: more than one key; at call, a bad annotation or a mask image of another size (the message
+            names the image's file).
     """
 
     def __init__(
@@ -98,24 +103,43 @@ class LesionMaskd(MapTransform):
         radii_key: str = "radii",
         radius_scale: float = 1.0,
         min_radius: float = 1.0,
+        label_image_key: str | None = None,
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         if len(self.keys) != 1:
             raise ValueError(f"LesionMaskd: one image key gives the mask its geometry, got {list(self.keys)}.")
         self.mask_key, self.centers_key, self.radii_key = mask_key, centers_key, radii_key
+        self.label_image_key = label_image_key
         self.masker = LesionMask(radius_scale, min_radius)
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
             try:
-                d[self.mask_key] = self.masker(d[key], d.get(self.centers_key), d.get(self.radii_key))
+                given = d.get(self.label_image_key) if self.label_image_key is not None else None
+                if isinstance(given, (np.ndarray, torch.Tensor)):
+                    d[self.mask_key] = self._from_image(d[key], given)
+                else:
+                    d[self.mask_key] = self.masker(d[key], d.get(self.centers_key), d.get(self.radii_key))
             except ValueError as e:
                 meta = getattr(d[key], "meta", {}) or {}
                 name = meta.get(MammoKeys.FILENAME, key)
                 raise ValueError(f"{name}: {e}") from None
         return d
+
+    @staticmethod
+    def _from_image(img: NdarrayOrTensor, given: NdarrayOrTensor) -> NdarrayOrTensor:
+        if tuple(given.shape[-2:]) != tuple(img.shape[-2:]):
+            raise ValueError(
+                f"LesionMaskd: the lesion mask image is {tuple(given.shape[-2:])}, the image {tuple(img.shape[-2:])}."
+            )
+        flat = given.reshape(-1, *given.shape[-2:])
+        mask = (torch.as_tensor(np.asarray(flat) if isinstance(flat, np.ndarray) else flat) > 0).any(0, keepdim=True)
+        out = mask.to(torch.uint8)
+        if isinstance(img, MetaTensor):
+            return MetaTensor(out, meta=dict(img.meta), applied_operations=list(img.applied_operations))
+        return out if isinstance(img, torch.Tensor) else out.numpy()
 
 
 class CentreLabel(Transform):

@@ -24,9 +24,17 @@ def test_lesion_patch_lists_keep_normal_and_located_images(tmp_path: Path) -> No
         {"image": "/c.png", "label": 1, "fold": 0, "centers": [], "radii": [], "patient_id": "w3"},  # spread calcs
         {"image": "/d.png", "label": 1, "fold": 1, "centers": [[1, 2]], "radii": [4], "patient_id": "w4"},
         {"image": "/e.png", "label": 0, "fold": 1, "patient_id": "w5"},
+        {"image": "/f.png", "label": 2, "fold": 0, "mask": "/f_mask.png", "patient_id": "w6"},  # a lesion mask image
     ]
     lists = lesion_patch_lists(_datalist(tmp_path / "d.json", items), fold=1)
-    assert [i["image"] for i in lists["train"]] == ["/a.png", "/b.png"]
+    assert [i["image"] for i in lists["train"]] == ["/a.png", "/b.png", "/f.png"]
+    assert lists["train"][2] == {
+        "image": "/f.png",
+        "mask": "/f_mask.png",
+        "patient_id": "w6",
+        "centers": [],
+        "radii": [],
+    }
     assert lists["train"][0] == {"image": "/a.png", "patient_id": "w1", "centers": [], "radii": []}
     assert lists["train"][1]["centers"] == [[5, 6]] and lists["train"][1]["radii"] == [3]
     assert [i["image"] for i in lists["val"]] == ["/d.png", "/e.png"]

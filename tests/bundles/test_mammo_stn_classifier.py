@@ -417,11 +417,34 @@ def test_lesion_patch_pretraining_starts_the_whole_image_training(mias_datalist:
     assert "## Test set" in output
 
 
+@pytest.fixture(scope="module")
+def unlocated_datalist(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny synthetic datalist without its lesion masks (absolute paths)."""
+    lists = json.loads((dataset / "datalist.json").read_text())
+    for items in lists.values():
+        for item in items:
+            item.pop("mask", None)
+            item["image"] = str(dataset / item["image"])
+    path = tmp_path_factory.mktemp("unlocated") / "datalist.json"
+    path.write_text(json.dumps(lists))
+    return path
+
+
+def test_lesion_patch_pretraining_on_the_synthetic_default(dataset: Path, tmp_path: Path) -> None:
+    """The synthetic datasets' lesion mask images locate their masses: the patch stage runs on them as it is."""
+    overrides = {**_common(dataset, tmp_path / "run"), "image_size": 128, "patch_epochs": 1, "patches_per_image": 2}
+    output = _ok(
+        _bundle("run", "pretraining", "--config_file", _config("train", "pretrain_patches"), overrides=overrides)
+    )
+    assert "best validation patch AUC" in output
+    assert (tmp_path / "run" / "models" / "patches" / "resnet50_backbone.pt").is_file()
+
+
 @pytest.mark.parametrize(
     "data,key,extra,expected",
     [
-        # the synthetic default records no lesion centres
-        ("dataset", "dataset_dir", {"image_size": 128}, ["has a located lesion", "prepare mias"]),
+        # a datalist whose abnormal images have neither a lesion mask nor centres
+        ("unlocated_datalist", "datalist", {"image_size": 128}, ["has a located lesion", "prepare mias"]),
         # image_size 32 makes the default patch 8 pixels, too small for the ResNet-50
         ("mias_datalist", "datalist", {}, ["patch_size must lie between 32", "image_size"]),
     ],

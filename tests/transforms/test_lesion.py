@@ -62,6 +62,25 @@ def test_lesion_maskd_names_the_file_of_a_bad_annotation() -> None:
         LesionMask(radius_scale=0)
 
 
+def test_lesion_maskd_takes_a_lesion_mask_image_where_the_item_has_one() -> None:
+    """The synthetic datasets and BUSI give a lesion mask image (0/255): it wins over circles; an item without it
+    falls back to its circles; a mask image of another size names the file."""
+    image = MetaTensor(torch.zeros(1, 20, 30), meta={"filename_or_obj": "/d/a.png"})
+    given = torch.zeros(1, 20, 30)
+    given[0, 2:5, 3:7] = 255
+    out = LesionMaskd("image", label_image_key="mask")(
+        {"image": image, "mask": given, "centers": [[10, 10]], "radii": [2]}
+    )
+    assert out["lesion"].dtype == torch.uint8 and int(out["lesion"].sum()) == 12 and out["lesion"][0, 2, 3] == 1
+    assert out["lesion"].meta["filename_or_obj"] == "/d/a.png"
+    circles = LesionMaskd("image", label_image_key="mask")({"image": image, "centers": [[10, 10]], "radii": [2]})
+    assert int(circles["lesion"].sum()) == 13
+    with pytest.raises(
+        ValueError, match=r"^/d/a.png: LesionMaskd: the lesion mask image is \(20, 29\), the image \(20, 30\)"
+    ):
+        LesionMaskd("image", label_image_key="mask")({"image": image, "mask": torch.zeros(1, 20, 29)})
+
+
 def test_centre_label_reads_the_mask_at_the_patch_centre() -> None:
     mask = torch.zeros(1, 8, 8)
     assert CentreLabel()(mask) == 0
