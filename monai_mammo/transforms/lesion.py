@@ -26,6 +26,15 @@ from .utils import check_image
 __all__ = ["CentreLabel", "CentreLabeld", "LesionMask", "LesionMaskd"]
 
 
+def _mask_like(img: NdarrayOrTensor, mask: torch.Tensor) -> NdarrayOrTensor:
+    """``mask`` (``(1, H, W)`` bool) as uint8 of ``img``'s kind: a MetaTensor with its metadata, tensor or array."""
+    out = mask.as_tensor() if isinstance(mask, MetaTensor) else mask
+    out = out.to(torch.uint8)
+    if isinstance(img, MetaTensor):
+        return MetaTensor(out, meta=dict(img.meta), applied_operations=list(img.applied_operations))
+    return out if isinstance(img, torch.Tensor) else out.numpy()
+
+
 class LesionMask(Transform):
     """A ``(1, H, W)`` uint8 mask of the annotated lesions of ``img``: 1 inside each circle (centre ``[row, col]``,
     radius, in ``img``'s pixels), 0 elsewhere; a MetaTensor with ``img``'s metadata when ``img`` is one.
@@ -69,10 +78,7 @@ class LesionMask(Transform):
                 raise ValueError(f"LesionMask: a radius must be > 0, got {radius!r}.")
             r = max(float(radius) * self.radius_scale, self.min_radius)
             mask |= (rows - row) ** 2 + (cols - col) ** 2 <= r * r
-        out = torch.from_numpy(mask[None].astype(np.uint8))
-        if isinstance(img, MetaTensor):
-            return MetaTensor(out, meta=dict(img.meta), applied_operations=list(img.applied_operations))
-        return out if isinstance(img, torch.Tensor) else out.numpy()
+        return _mask_like(img, torch.from_numpy(mask[None]))
 
 
 class LesionMaskd(MapTransform):
@@ -134,12 +140,7 @@ class LesionMaskd(MapTransform):
             raise ValueError(
                 f"LesionMaskd: the lesion mask image is {tuple(given.shape[-2:])}, the image {tuple(img.shape[-2:])}."
             )
-        flat = given.reshape(-1, *given.shape[-2:])
-        mask = (torch.as_tensor(np.asarray(flat) if isinstance(flat, np.ndarray) else flat) > 0).any(0, keepdim=True)
-        out = mask.to(torch.uint8)
-        if isinstance(img, MetaTensor):
-            return MetaTensor(out, meta=dict(img.meta), applied_operations=list(img.applied_operations))
-        return out if isinstance(img, torch.Tensor) else out.numpy()
+        return _mask_like(img, (torch.as_tensor(given).reshape(-1, *given.shape[-2:]) > 0).any(0, keepdim=True))
 
 
 class CentreLabel(Transform):
