@@ -183,12 +183,17 @@ def main() -> None:
         old = json.loads(args.out.read_text())
         if old.get("settings") == settings:
             result["tasks"] = old.get("tasks", {})
+    suffix = ("_lesion_patches" if args.patch_pretrain else "") + "".join(f"_{k}-{v}" for k, v in extra.items())
+    pretrain: dict[str, Any] = {}
+    if args.patch_pretrain:  # the patch stage keeps the bundle's defaults for the --set keys
+        defaults = ConfigParser.load_config_files([str(CONFIG)])
+        patch_stage = {"patch_epochs": args.patch_epochs, **{k: defaults[k] for k in extra}}
+        pretrain = {"pretrain_config": PATCH_PRETRAIN, "pretrain_overrides": patch_stage}
     for task in args.tasks:
         num_classes = TASKS[task]
         rows = result["tasks"].setdefault(task, {})
         rows["majority_class"] = majority_baseline(datalists[task], num_classes, args.n_boot, args.seed)
         for model in args.models:
-            suffix = ("_lesion_patches" if args.patch_pretrain else "") + "".join(f"_{k}-{v}" for k, v in extra.items())
             run = args.work / f"{task}_{model}{suffix}"
             done = run / "cross_validation.json"
             start = time.perf_counter()
@@ -208,9 +213,6 @@ def main() -> None:
                     **MODELS[model],
                     **extra,
                 }
-                defaults = ConfigParser.load_config_files([str(CONFIG)])
-                patch_stage = {"patch_epochs": args.patch_epochs, **{k: defaults[k] for k in extra}}
-                pretrain = {"pretrain_config": PATCH_PRETRAIN, "pretrain_overrides": patch_stage}
                 cv = cross_validate(
                     CONFIG,
                     args.folds,
@@ -218,7 +220,7 @@ def main() -> None:
                     overrides=overrides,
                     n_boot=args.n_boot,
                     seed=args.seed,
-                    **(pretrain if args.patch_pretrain else {}),
+                    **pretrain,
                 )
             row: dict[str, Any] = {
                 "pooled": summarise(cv["pooled"]),
